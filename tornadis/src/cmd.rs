@@ -1,0 +1,221 @@
+//! [`Cmd`]: a command and its arguments, encoded once into RESP bytes.
+
+use bytes::{BufMut, BytesMut};
+
+use crate::error::Error;
+use crate::value::{ToArg, ToArgs};
+
+/// Creates a command builder starting with the command name.
+///
+/// ```
+/// use tornadis::cmd;
+/// let c = cmd("SET").arg("key").arg(42).arg_if(true, "NX").clone();
+/// assert_eq!(c.argc(), 4);
+/// ```
+pub fn cmd(name: &str) -> Cmd {
+    let mut c = Cmd::new();
+    c.arg(name);
+    c
+}
+
+/// A command with its arguments, encoded straight into RESP bulk strings as
+/// they are added, so a request is encoded exactly once.
+///
+/// The first argument is the command name (`"SET"`, or `"CLIENT"` followed by
+/// `"KILL"` for a subcommand). An argument that cannot be encoded (a NaN score,
+/// say) is recorded, and the command then fails with a client error before
+/// anything is sent.
+#[derive(Clone, Default)]
+pub struct Cmd {
+    /// `$len\r\nbytes\r\n` for each argument, back to back.
+    body: BytesMut,
+    argc: usize,
+    error: Option<Error>,
+}
+
+/// The largest argument the server accepts by default (`proto-max-bulk-len`, 512 MB).
+pub const MAX_ARG_LEN: usize = 512 * 1024 * 1024;
+
+impl Cmd {
+    /// An empty command; add the name and arguments with [`arg`](Cmd::arg).
+    pub fn new() -> Self {
+        Cmd {
+            body: BytesMut::new(),
+            argc: 0,
+            error: None,
+        }
+    }
+
+    /// An empty command with room for `bytes` bytes of encoded arguments.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Cmd {
+            body: BytesMut::with_capacity(bytes),
+            argc: 0,
+            error: None,
+        }
+    }
+
+    /// Appends one argument.
+    pub fn arg<A: ToArg + ?Sized>(&mut self, arg: &A) -> &mut Self {
+        arg.write_arg(ArgWriter { cmd: self });
+        self
+    }
+
+    /// Appends zero or more arguments (a slice, a `Vec`, a tuple, ...).
+    pub fn args<A: ToArgs + ?Sized>(&mut self, args: &A) -> &mut Self {
+        args.write_args(self);
+        self
+    }
+
+    /// Appends an argument only when `cond` holds (handy for flags such as `"NX"`).
+    pub fn arg_if<A: ToArg + ?Sized>(&mut self, cond: bool, arg: &A) -> &mut Self {
+        if cond {
+            self.arg(arg);
+        }
+        self
+    }
+
+    /// Appends raw bytes as one argument.
+    pub fn arg_bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        if bytes.len() > MAX_ARG_LEN {
+            self.fail(Error::client(format!(
+                "argument {} is {} bytes, over the server's 512 MB limit; split the value",
+                self.argc,
+                bytes.len()
+            )));
+            return self;
+        }
+        let mut len = itoa::Buffer::new();
+        let len = len.format(bytes.len()).as_bytes();
+        self.body.reserve(bytes.len() + len.len() + 5);
+        self.body.put_u8(b'$');
+        self.body.put_slice(len);
+        self.body.put_slice(b"\r\n");
+        self.body.put_slice(bytes);
+        self.body.put_slice(b"\r\n");
+        self.argc += 1;
+        self
+    }
+
+    /// Appends all arguments of `other` (its name included).
+    pub fn append(&mut self, other: &Cmd) -> &mut Self {
+        self.body.extend_from_slice(&other.body);
+        self.argc += other.argc;
+        if let Some(e) = &other.error {
+            self.fail(e.clone());
+        }
+        self
+    }
+
+    /// Records that an argument could not be encoded; the command will fail
+    /// with this error before anything is sent. The first error is kept.
+    pub fn fail(&mut self, error: Error) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+
+    /// How many arguments (including the command name) the command has.
+    pub fn argc(&self) -> usize {
+        self.argc
+    }
+
+    /// The error recorded while adding arguments, if any.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The arguments, decoded back from their encoding (for routing and diagnostics).
+    pub fn arg_slices(&self) -> ArgIter<'_> {
+        ArgIter { rest: &self.body }
+    }
+
+    /// The command name (first argument) in upper case, e.g. `"GET"`; empty for an empty command.
+    pub fn name(&self) -> String {
+        self.arg_slices()
+            .next()
+            .map(|n| String::from_utf8_lossy(n).to_ascii_uppercase())
+            .unwrap_or_default()
+    }
+
+    /// Checks the command can be sent: it has a name and every argument encoded.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.argc == 0 {
+            return Err(Error::client(
+                "empty command: a command needs at least its name",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes the whole command (`*argc` header and arguments) as RESP into `out`.
+    pub fn write_to(&self, out: &mut BytesMut) {
+        let mut n = itoa::Buffer::new();
+        let n = n.format(self.argc).as_bytes();
+        out.reserve(self.body.len() + n.len() + 3);
+        out.put_u8(b'*');
+        out.put_slice(n);
+        out.put_slice(b"\r\n");
+        out.put_slice(&self.body);
+    }
+
+    /// The number of bytes [`write_to`](Cmd::write_to) writes, roughly (for buffer sizing).
+    pub fn encoded_len(&self) -> usize {
+        self.body.len() + 24
+    }
+}
+
+impl std::fmt::Debug for Cmd {
+    /// Shows the command name and the argument count, never argument values
+    /// (they may hold passwords or user data).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cmd")
+            .field("name", &self.name())
+            .field("argc", &self.argc)
+            .finish()
+    }
+}
+
+/// Writes exactly one argument into a [`Cmd`]; handed to [`ToArg::write_arg`].
+#[derive(Debug)]
+pub struct ArgWriter<'a> {
+    cmd: &'a mut Cmd,
+}
+
+impl ArgWriter<'_> {
+    /// Writes the argument's bytes.
+    pub fn write(self, bytes: &[u8]) {
+        self.cmd.arg_bytes(bytes);
+    }
+
+    /// Reports that the value cannot be sent; the command fails with `error`.
+    pub fn fail(self, error: Error) {
+        // Keep the argument count right so diagnostics still line up.
+        self.cmd.arg_bytes(b"");
+        self.cmd.fail(error);
+    }
+}
+
+/// Iterator over the encoded arguments of a [`Cmd`].
+#[derive(Debug, Clone)]
+pub struct ArgIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for ArgIter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        // Format is always `$<len>\r\n<bytes>\r\n`, written by `arg_bytes`.
+        let rest = self.rest.strip_prefix(b"$")?;
+        let nl = rest.iter().position(|&b| b == b'\r')?;
+        let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
+        let start = nl + 2;
+        let arg = rest.get(start..start + len)?;
+        self.rest = rest.get(start + len + 2..).unwrap_or(&[]);
+        Some(arg)
+    }
+}

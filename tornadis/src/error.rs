@@ -1,0 +1,253 @@
+//! The one error type of the crate, [`Error`], and its [`ErrorKind`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::resp::ServerError;
+
+/// A shorthand for `Result<T, tornadis::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an [`Error`] is.
+///
+/// The original Python client had `ConnectionError` and `ClientError`; they map
+/// onto [`ErrorKind::Connection`] and [`ErrorKind::Client`]. Server error replies,
+/// which the original returned as values, are [`ErrorKind::Server`] here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The connection could not be opened, or was lost. A request that failed
+    /// this way may or may not have been executed by the server.
+    Connection,
+    /// The request was refused before anything was sent: bad arguments, bad
+    /// configuration, or an operation the client cannot do in its state.
+    Client,
+    /// The server answered with an error reply; see [`Error::code`].
+    Server,
+    /// The server sent bytes that are not valid RESP, or a reply the client
+    /// could not match to a request. The connection is dropped.
+    Protocol,
+    /// The reply was valid RESP but could not be turned into the Rust type asked for.
+    Decode,
+    /// No reply (or no connection) came within the configured time.
+    Timeout,
+    /// The handshake failed: authentication was refused or a database could not be selected.
+    Auth,
+}
+
+/// The error of every fallible operation in tornadis.
+///
+/// Inspect it with [`kind`](Error::kind) and the `is_*` predicates; for server
+/// replies, [`code`](Error::code) gives the error code such as `WRONGTYPE`.
+/// The `Display` text is meant for people and is not a stable API.
+///
+/// `Error` is cheap to clone, so one connection failure can be handed to every
+/// request that was waiting on that connection.
+#[derive(Clone)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    kind: ErrorKind,
+    detail: Cow<'static, str>,
+    command: Option<Cow<'static, str>>,
+    server: Option<ServerError>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    /// Creates an error of `kind` with a human-readable `detail`.
+    pub fn new(kind: ErrorKind, detail: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                detail: detail.into(),
+                command: None,
+                server: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn client(detail: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Client, detail)
+    }
+
+    pub(crate) fn protocol(detail: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Protocol, detail)
+    }
+
+    /// Creates a [`ErrorKind::Decode`] error.
+    pub fn decode(detail: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Decode, detail)
+    }
+
+    pub(crate) fn connection(detail: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Connection, detail)
+    }
+
+    pub(crate) fn timeout(detail: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::Timeout, detail)
+    }
+
+    /// Turns an error reply from the server into an [`ErrorKind::Server`] error.
+    pub fn from_server(err: ServerError) -> Self {
+        let mut e = Error::new(ErrorKind::Server, "");
+        e.inner.server = Some(err);
+        e
+    }
+
+    /// Attaches the underlying cause.
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Names the command this error belongs to (kept if one is already set).
+    pub fn with_command(mut self, command: impl Into<Cow<'static, str>>) -> Self {
+        if self.inner.command.is_none() {
+            self.inner.command = Some(command.into());
+        }
+        self
+    }
+
+    /// Changes the kind (used where a lower layer's error means something else here).
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.inner.kind = kind;
+        self
+    }
+
+    /// What kind of error this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The command the error belongs to, when known (e.g. `"HGETALL"`).
+    pub fn command(&self) -> Option<&str> {
+        self.inner.command.as_deref()
+    }
+
+    /// The server's error code (`WRONGTYPE`, `MOVED`, `NOAUTH`, ...) for server errors.
+    pub fn code(&self) -> Option<&str> {
+        self.inner.server.as_ref().map(ServerError::code)
+    }
+
+    /// The server's error reply, for server errors.
+    pub fn server_error(&self) -> Option<&ServerError> {
+        self.inner.server.as_ref()
+    }
+
+    /// The detail text, without the kind or command.
+    pub fn detail(&self) -> &str {
+        match &self.inner.server {
+            Some(s) if self.inner.detail.is_empty() => s.message(),
+            _ => &self.inner.detail,
+        }
+    }
+
+    /// True for [`ErrorKind::Connection`]: the connection failed or was lost.
+    pub fn is_connection(&self) -> bool {
+        self.inner.kind == ErrorKind::Connection
+    }
+    /// True for [`ErrorKind::Client`]: refused before sending.
+    pub fn is_client(&self) -> bool {
+        self.inner.kind == ErrorKind::Client
+    }
+    /// True for [`ErrorKind::Server`]: an error reply.
+    pub fn is_server(&self) -> bool {
+        self.inner.kind == ErrorKind::Server
+    }
+    /// True for [`ErrorKind::Protocol`]: malformed bytes from the server.
+    pub fn is_protocol(&self) -> bool {
+        self.inner.kind == ErrorKind::Protocol
+    }
+    /// True for [`ErrorKind::Decode`]: the reply did not fit the type asked for.
+    pub fn is_decode(&self) -> bool {
+        self.inner.kind == ErrorKind::Decode
+    }
+    /// True for [`ErrorKind::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        self.inner.kind == ErrorKind::Timeout
+    }
+    /// True for [`ErrorKind::Auth`]: the handshake was refused.
+    pub fn is_auth(&self) -> bool {
+        self.inner.kind == ErrorKind::Auth
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ErrorKind::Connection => "connection error",
+            ErrorKind::Client => "client error",
+            ErrorKind::Server => "server error",
+            ErrorKind::Protocol => "protocol error",
+            ErrorKind::Decode => "decode error",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Auth => "authentication error",
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.inner.kind)?;
+        if let Some(cmd) = &self.inner.command {
+            write!(f, " in {cmd}")?;
+        }
+        match &self.inner.server {
+            Some(s) if self.inner.detail.is_empty() => write!(f, ": {s}")?,
+            Some(s) => write!(f, ": {}: {s}", self.inner.detail)?,
+            None => write!(f, ": {}", self.inner.detail)?,
+        }
+        if let Some(src) = &self.inner.source {
+            write!(f, " ({src})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(c) = &self.inner.command {
+            d.field("command", c);
+        }
+        if !self.inner.detail.is_empty() {
+            d.field("detail", &self.inner.detail);
+        }
+        if let Some(s) = &self.inner.server {
+            d.field("server", s);
+        }
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_ref()
+            .map(|s| &**s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        let kind = match e.kind() {
+            std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
+            _ => ErrorKind::Connection,
+        };
+        Error::new(kind, "I/O error on the connection").with_source(e)
+    }
+}

@@ -1,0 +1,20 @@
+//! [`Executor`]: the one method every command target implements.
+
+use crate::cmd::Cmd;
+use crate::value::FromValue;
+
+/// Something that can run a command: a [`Client`](crate::Client) (through
+/// `&Client`), and the other command targets (pooled clients, typed pipelines,
+/// transactions, cluster clients).
+///
+/// The typed command methods of [`Commands`](crate::Commands) are provided for
+/// every `Executor`: each builds a [`Cmd`] and hands it to [`execute`](Executor::execute)
+/// with the reply type the spec table gives it. A client returns a future of
+/// that reply; a typed pipeline returns itself with one more reply slot.
+pub trait Executor: Sized {
+    /// What a command method returns on this target for reply type `R`.
+    type Output<R: FromValue>;
+
+    /// Runs (or queues) `cmd`, whose reply will be decoded as `R`.
+    fn execute<R: FromValue>(self, cmd: Cmd) -> Self::Output<R>;
+}

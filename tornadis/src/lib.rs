@@ -1,0 +1,42 @@
+//! # tornadis
+//!
+//! An async Redis client for tokio: one cheap-to-clone [`Client`] multiplexes
+//! many tasks over one connection, pipelines their requests automatically and
+//! reconnects by itself.
+//!
+//! ```no_run
+//! # async fn demo() -> tornadis::Result<()> {
+//! use tornadis::{Client, Value};
+//!
+//! let client = Client::from_url("redis://127.0.0.1:6379")?;
+//! client.call(("SET", "greeting", "hello")).await?;
+//! let v: Value = client.call(("GET", "greeting")).await?;
+//! assert_eq!(v, Value::Bulk("hello".into()));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Layout
+//! - [`resp`]: the wire format — [`Value`], the decoder and the encoder.
+//! - [`value`]: [`ToArg`]/[`ToArgs`] (Rust values as arguments) and [`FromValue`] (replies as Rust values).
+//! - `cmd`: [`Cmd`], a command encoded once into RESP bytes.
+//! - `config`: [`Config`] and its builder, `redis://` and `unix://` URLs.
+//! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
+//! - `client`: the [`Client`] handle and the driver task that owns each connection.
+//! - [`command_info`]: metadata about every command, generated from the spec table.
+//! - `error`: [`Error`] and [`ErrorKind`].
+#![deny(missing_docs)]
+#![deny(missing_debug_implementations)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod cmd;
+pub mod command_info;
+mod error;
+mod executor;
+pub mod resp;
+pub mod value;
+
+pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
+pub use error::{Error, ErrorKind, Result};
+pub use executor::Executor;
+pub use resp::Value;
+pub use value::{FromValue, ToArg, ToArgs};
