@@ -2,6 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
+use crate::command_info::CommandInfo;
 use crate::error::Error;
 use crate::value::{ToArg, ToArgs};
 
@@ -31,6 +32,7 @@ pub struct Cmd {
     body: BytesMut,
     argc: usize,
     error: Option<Error>,
+    info: Option<&'static CommandInfo>,
 }
 
 /// The largest argument the server accepts by default (`proto-max-bulk-len`, 512 MB).
@@ -53,6 +55,24 @@ impl Cmd {
             argc: 0,
             error: None,
         }
+    }
+
+    /// A command for a command the spec table knows: writes its name (both
+    /// words for a subcommand such as `CLIENT KILL`) and remembers its metadata,
+    /// so routing needs no lookup. Used by the generated typed methods.
+    pub fn for_command(info: &'static CommandInfo, capacity: usize) -> Self {
+        let mut c = Cmd::with_capacity(capacity + info.name.len() + 16);
+        for word in info.name.split(' ') {
+            c.arg(word);
+        }
+        c.info = Some(info);
+        c
+    }
+
+    /// The spec table's metadata for this command, when it came from a typed
+    /// method (raw commands built with [`cmd`] have none attached).
+    pub fn info(&self) -> Option<&'static CommandInfo> {
+        self.info
     }
 
     /// Appends one argument.

@@ -8,6 +8,9 @@
 pub struct CommandInfo {
     /// The full name in upper case, e.g. `"GET"` or `"CLIENT KILL"`.
     pub name: &'static str,
+    /// The typed method that sends it (e.g. `"client_kill"`), or `None`
+    /// for commands the table describes but exposes no method for.
+    pub method: Option<&'static str>,
     /// The command group, e.g. `"string"`.
     pub group: &'static str,
     /// The Redis version that introduced the command.

@@ -28,6 +28,12 @@
 #![deny(missing_debug_implementations)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+// Lets generated code use `::tornadis::...` paths inside this crate too.
+extern crate self as tornadis;
+
+/// The `bytes` crate, re-exported: replies hand out [`Bytes`](bytes::Bytes).
+pub use bytes;
+
 mod cmd;
 pub mod command_info;
 mod error;
