@@ -45,6 +45,7 @@ impl Cmd {
             body: BytesMut::new(),
             argc: 0,
             error: None,
+            info: None,
         }
     }
 
@@ -54,6 +55,7 @@ impl Cmd {
             body: BytesMut::with_capacity(bytes),
             argc: 0,
             error: None,
+            info: None,
         }
     }
 
