@@ -1,0 +1,431 @@
+#!/usr/bin/env python3
+"""Build, refresh and check the command spec table in commands/*.toml.
+
+    generate.py REFERENCE_DIR            refresh the table from Redis's command JSON files
+    generate.py --check [REFERENCE_DIR]  validate the table (see commands/FORMAT.md)
+
+The JSON files (one per command, as found in the Redis source tree under
+src/commands/) supply the structural facts: since, arity, flags, key specs and
+arguments. Everything a person wrote by hand survives a refresh: summary,
+method, reply, doc, variants, skip_method, deprecated, blocking_timeout and the
+flags that are ours rather than the server's. The JSON files themselves are
+only read, never copied into the repository.
+
+Standard library only (Python 3.11: tomllib reads TOML; writing is done here,
+because the table's layout is part of its readability).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+COMMANDS_DIR = Path(__file__).resolve().parent.parent
+
+GROUPS = [
+    "string", "hash", "list", "set", "sorted-set", "stream", "geo",
+    "hyperloglog", "bitmap", "generic", "scripting", "pubsub", "transactions",
+    "connection", "server", "cluster", "sentinel",
+]
+
+# Server flags, as COMMAND INFO and the JSON files spell them, to ours.
+SERVER_FLAGS = {
+    "READONLY": "readonly", "WRITE": "write", "BLOCKING": "blocking",
+    "PUBSUB": "pubsub", "NOSCRIPT": "noscript", "FAST": "fast",
+    "ADMIN": "admin", "DENYOOM": "denyoom", "LOADING": "loading",
+    "STALE": "stale", "NO_AUTH": "no_auth", "ALLOW_BUSY": "allow_busy",
+}
+# Flags no server reports; a refresh keeps them where a person put them.
+OUR_FLAGS = ["connection_state", "cacheable", "nondeterministic", "all_nodes"]
+FLAG_ORDER = [
+    "readonly", "write", "blocking", "pubsub", "noscript", "fast", "admin",
+    "denyoom", "loading", "stale", "no_auth", "connection_state", "cacheable",
+    "nondeterministic", "allow_busy", "all_nodes",
+]
+
+# Defaults for our own flags, applied on every refresh (in addition to any a
+# person added). They encode knowledge the JSON files do not carry.
+CONNECTION_STATE = {
+    "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SUBSCRIBE",
+    "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+    "CLIENT REPLY", "CLIENT TRACKING", "CLIENT CACHING", "MONITOR", "RESET",
+    "HELLO", "AUTH", "READONLY", "READWRITE", "QUIT", "SYNC", "PSYNC",
+    "ASKING", "CLIENT NO-EVICT", "CLIENT NO-TOUCH", "CLIENT SETNAME",
+    "CLIENT SETINFO",
+}
+PUBSUB = {
+    "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
+    "SUNSUBSCRIBE", "PUBLISH", "SPUBLISH",
+}
+ALL_NODES = {
+    "FLUSHALL", "FLUSHDB", "SCRIPT LOAD", "SCRIPT FLUSH", "SCRIPT KILL",
+    "FUNCTION LOAD", "FUNCTION FLUSH", "FUNCTION DELETE", "FUNCTION RESTORE",
+    "FUNCTION KILL", "CONFIG SET", "CONFIG RESETSTAT", "CONFIG REWRITE",
+    "SLOWLOG RESET", "LATENCY RESET", "MEMORY PURGE", "ACL SETUSER",
+    "ACL DELUSER", "ACL LOAD", "ACL SAVE", "CLIENT PAUSE", "CLIENT UNPAUSE",
+}
+# Read-only key commands whose reply depends only on the key's value.
+CACHEABLE = {
+    "GET", "GETRANGE", "SUBSTR", "STRLEN", "MGET", "LCS", "GETBIT", "BITCOUNT",
+    "BITPOS", "BITFIELD_RO", "HGET", "HMGET", "HGETALL", "HKEYS", "HVALS",
+    "HLEN", "HEXISTS", "HSTRLEN", "LRANGE", "LINDEX", "LLEN", "LPOS",
+    "SMEMBERS", "SISMEMBER", "SMISMEMBER", "SCARD", "SINTER", "SUNION",
+    "SDIFF", "SINTERCARD", "ZRANGE", "ZRANGEBYSCORE", "ZRANGEBYLEX",
+    "ZREVRANGE", "ZREVRANGEBYSCORE", "ZREVRANGEBYLEX", "ZSCORE", "ZMSCORE",
+    "ZRANK", "ZREVRANK", "ZCARD", "ZCOUNT", "ZLEXCOUNT", "GEOPOS", "GEODIST",
+    "GEOHASH", "GEOSEARCH", "XRANGE", "XREVRANGE", "XLEN", "EXISTS", "TYPE",
+    "SORT_RO",
+}
+# Arguments holding the blocking timeout (defaults for new commands).
+BLOCKING_TIMEOUT = {
+    "BLPOP": "timeout", "BRPOP": "timeout", "BLMOVE": "timeout",
+    "BRPOPLPUSH": "timeout", "BLMPOP": "timeout", "BZPOPMIN": "timeout",
+    "BZPOPMAX": "timeout", "BZMPOP": "timeout", "XREAD": "milliseconds:ms",
+    "XREADGROUP": "milliseconds:ms", "WAIT": "timeout:ms",
+    "WAITAOF": "timeout:ms",
+}
+# Blocking only through an option, so the server does not flag them.
+BLOCKING_EXTRA = {"XREAD", "XREADGROUP", "WAIT", "WAITAOF"}
+
+# Containers that are also commands when called without a subcommand.
+CALLABLE_CONTAINERS = {"COMMAND"}
+
+RUST_KEYWORDS = {
+    "as", "break", "const", "continue", "crate", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod",
+    "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct",
+    "super", "trait", "true", "type", "unsafe", "use", "where", "while",
+    "async", "await", "dyn", "abstract", "become", "box", "do", "final",
+    "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+    "gen",
+}
+
+ARG_TYPES = {
+    "key": "key", "string": "value", "pattern": "pattern", "integer": "integer",
+    "double": "double", "unix-time": "unix-time", "pure-token": "token",
+    "oneof": "oneof", "block": "block",
+}
+OUR_ARG_TYPES = set(ARG_TYPES.values())
+
+# Fields a person curates; a refresh carries them over unchanged.
+CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
+           "blocking_timeout", "reply"]
+
+
+# ---------------------------------------------------------------- reading JSON
+
+def load_reference(ref_dir: Path) -> dict[str, dict]:
+    """All commands and subcommands by full name ("CLIENT KILL")."""
+    out: dict[str, dict] = {}
+    containers: set[str] = set()
+    for path in sorted(ref_dir.glob("*.json")):
+        for name, spec in json.loads(path.read_text()).items():
+            if "container" in spec:
+                containers.add(spec["container"])
+                name = f"{spec['container']} {name}"
+            out[name] = spec
+    for container in containers - CALLABLE_CONTAINERS:
+        out.pop(container, None)
+    return out
+
+
+def group_file(spec: dict) -> str:
+    return spec["group"].replace("_", "-")
+
+
+def default_method(name: str) -> str:
+    method = re.sub(r"[ \-]", "_", name.lower())
+    return method + "_key" if method in RUST_KEYWORDS else method
+
+
+def json_flags(name: str, spec: dict) -> list[str]:
+    flags = {SERVER_FLAGS[f] for f in spec.get("command_flags", []) if f in SERVER_FLAGS}
+    tips = spec.get("command_tips", [])
+    if "NONDETERMINISTIC_OUTPUT" in tips:
+        flags.add("nondeterministic")
+    if name in CONNECTION_STATE:
+        flags.add("connection_state")
+    if name in PUBSUB:
+        flags.add("pubsub")
+    if name in ALL_NODES:
+        flags.add("all_nodes")
+    if name in CACHEABLE:
+        flags.add("cacheable")
+    if name in BLOCKING_EXTRA:
+        flags.add("blocking")
+    return sorted(flags, key=FLAG_ORDER.index)
+
+
+def json_keys(spec: dict) -> list[dict] | None:
+    """Our key specs, or None when the JSON cannot say (SORT: `unknown`)."""
+    out = []
+    for ks in spec.get("key_specs", []):
+        begin, find = ks["begin_search"], ks["find_keys"]
+        if "unknown" in begin or "unknown" in find:
+            return None
+        if "index" in begin:
+            pos = begin["index"]["pos"]
+            if "range" in find:
+                r = find["range"]
+                last = r["lastkey"]
+                if last == 0:
+                    out.append({"first": pos})
+                elif last < 0:
+                    out.append({"first": pos, "last": last, "step": r["step"]})
+                else:
+                    out.append({"first": pos, "last": pos + last, "step": r["step"]})
+            else:
+                k = find["keynum"]
+                out.append({"numkeys": pos + k["keynumidx"], "first": k["firstkey"],
+                            "step": k["step"]})
+        else:
+            kw = begin["keyword"]
+            r = find.get("range")
+            if r is None:
+                return None
+            if r["lastkey"] == 0:
+                count = 1
+            elif r["lastkey"] == -1:
+                count = -r["limit"] if r["limit"] > 1 else -1
+            else:
+                count = r["lastkey"] + 1
+            # A negative start means "search backwards from the end" (MIGRATE
+            # KEYS); our form searches forwards, from the first argument that
+            # could hold the keyword.
+            start = kw["startfrom"] if kw["startfrom"] > 0 else 1
+            out.append({"keyword": kw["keyword"], "from": start, "count": count})
+    # Two specs for the same single key (GET-style read + write) are one for us.
+    unique = []
+    for k in out:
+        if k not in unique:
+            unique.append(k)
+    return unique
+
+
+def json_arg(arg: dict, in_choices: bool = False) -> dict:
+    out: dict = {"name": arg["name"].lower().replace("_", "-").replace(" ", "-")}
+    kind = ARG_TYPES[arg["type"]]
+    if not (in_choices and kind == "token"):
+        out["type"] = kind
+    if "token" in arg:
+        out["token"] = arg["token"]
+    elif kind == "token":
+        # A few files leave the token out when it equals the name.
+        out["token"] = arg["name"].upper()
+    for flag in ("optional", "multiple", "multiple_token"):
+        if arg.get(flag):
+            out[flag] = True
+    if "since" in arg:
+        out["since"] = arg["since"]
+    if "display" in arg and arg["display"] != arg["name"]:
+        out["display"] = arg["display"]
+    if kind == "oneof":
+        out["choices"] = [json_arg(a, in_choices=True) for a in arg.get("arguments", [])]
+    elif kind == "block":
+        out["args"] = [json_arg(a) for a in arg.get("arguments", [])]
+    return out
+
+
+def guess_reply(schema: dict | None, has_keys: bool) -> str:
+    """A first guess from the reply schema; a person refines it."""
+    if not schema:
+        return "Value"
+    if schema.get("const") == "OK":
+        return "()"
+    for alt in ("anyOf", "oneOf"):
+        if alt in schema:
+            options = schema[alt]
+            nulls = [o for o in options if o.get("type") == "null"]
+            rest = [o for o in options if o.get("type") != "null"]
+            guesses = {guess_reply(o, has_keys) for o in rest}
+            if len(guesses) == 1:
+                inner = guesses.pop()
+                return f"Option<{inner}>" if nulls else inner
+            return "Value"
+    kind = schema.get("type")
+    if kind == "integer":
+        if schema.get("minimum") == 0 and schema.get("maximum") == 1:
+            return "bool"
+        return "i64"
+    if kind == "number":
+        return "f64"
+    if kind == "string":
+        return "V" if has_keys else "String"
+    if kind == "null":
+        return "Option<Value>"
+    if kind == "array":
+        items = schema.get("items")
+        if isinstance(items, dict):
+            inner = guess_reply(items, has_keys)
+            if inner in ("V", "String", "i64", "f64"):
+                return f"Vec<{inner}>"
+        return "Value"
+    if kind == "object":
+        props = schema.get("patternProperties")
+        if props and len(props) == 1:
+            inner = guess_reply(next(iter(props.values())), has_keys)
+            if inner in ("V", "String", "i64", "f64"):
+                return f"Map<String, {inner}>"
+        return "Value"
+    return "Value"
+
+
+def deprecation(spec: dict) -> str | None:
+    if "DEPRECATED" not in spec.get("doc_flags", []):
+        return None
+    replaced = spec.get("replaced_by", "")
+    replaced = replaced.replace("`", "").replace("!", "")
+    return f"Replaced by {replaced}." if replaced else "Deprecated by the server."
+
+
+# ---------------------------------------------------------- merging with TOML
+
+def build(name: str, spec: dict, old: dict | None) -> dict:
+    """One command's table entry: JSON facts, then the curated fields of `old`."""
+    keys = json_keys(spec)
+    if keys is None:
+        keys = (old or {}).get("keys", [{"first": 1}])
+    cmd: dict = {
+        "name": name,
+        "method": default_method(name),
+        "summary": "",
+        "since": spec.get("since", "0.0.0"),
+        "arity": spec["arity"],
+        "flags": json_flags(name, spec),
+        "keys": keys,
+        "reply": guess_reply(spec.get("reply_schema"), bool(keys)),
+        "args": [json_arg(a) for a in spec.get("arguments", [])],
+    }
+    dep = deprecation(spec)
+    if dep:
+        cmd["deprecated"] = dep
+    if name in CONNECTION_STATE:
+        cmd["skip_method"] = True
+    if name in BLOCKING_TIMEOUT:
+        cmd["blocking_timeout"] = BLOCKING_TIMEOUT[name]
+    if old:
+        for field in CURATED:
+            if field in old:
+                cmd[field] = old[field]
+        kept = set(cmd["flags"]) | {f for f in old.get("flags", []) if f in OUR_FLAGS}
+        if "blocking" in old.get("flags", []):
+            kept.add("blocking")
+        cmd["flags"] = sorted(kept, key=FLAG_ORDER.index)
+        if "variant" in old:
+            cmd["variant"] = old["variant"]
+    return cmd
+
+
+def refresh(ref_dir: Path) -> None:
+    reference = load_reference(ref_dir)
+    excluded = {e["name"] for e in read_toml(COMMANDS_DIR / "excluded.toml").get("command", [])}
+    by_group: dict[str, list[dict]] = {g: [] for g in GROUPS}
+    old_by_name: dict[str, dict] = {}
+    for group in GROUPS:
+        for cmd in read_toml(COMMANDS_DIR / f"{group}.toml").get("command", []):
+            old_by_name[cmd["name"]] = cmd
+    for name in sorted(reference):
+        if name in excluded:
+            continue
+        spec = reference[name]
+        by_group[group_file(spec)].append(build(name, spec, old_by_name.pop(name, None)))
+    # Commands added by hand that the reference does not know stay as they are.
+    for cmd in old_by_name.values():
+        group = cmd.get("_group")
+        by_group[group].append(cmd)
+        by_group[group].sort(key=lambda c: c["name"])
+    for group, cmds in by_group.items():
+        (COMMANDS_DIR / f"{group}.toml").write_text(render_file(group, cmds))
+        print(f"{group}.toml: {len(cmds)} commands")
+
+
+def read_toml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text())
+    group = path.stem
+    for cmd in data.get("command", []):
+        cmd["_group"] = group
+    return data
+
+
+# ---------------------------------------------------------------- writing TOML
+
+def toml_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def toml_value(v, indent: int) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return toml_str(v)
+    if isinstance(v, dict):
+        return inline_table(v, indent)
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        if all(not isinstance(x, (dict, list)) for x in v):
+            return "[" + ", ".join(toml_value(x, indent) for x in v) + "]"
+        pad = " " * (indent + 2)
+        body = "".join(f"{pad}{toml_value(x, indent + 2)},\n" for x in v)
+        return "[\n" + body + " " * indent + "]"
+    raise TypeError(f"cannot write {v!r}")
+
+
+def inline_table(d: dict, indent: int) -> str:
+    parts = [f"{k} = {toml_value(v, indent)}" for k, v in d.items() if not k.startswith("_")]
+    return "{ " + ", ".join(parts) + " }"
+
+
+FIELD_ORDER = ["name", "method", "summary", "doc", "since", "arity", "flags",
+               "keys", "reply", "deprecated", "skip_method", "blocking_timeout", "args"]
+
+
+def render_command(cmd: dict) -> str:
+    lines = ["[[command]]"]
+    for field in FIELD_ORDER:
+        if field in cmd:
+            value = cmd[field]
+            if field == "keys" and value and len(value) == 1:
+                lines.append(f"keys = [{inline_table(value[0], 0)}]")
+            else:
+                lines.append(f"{field} = {toml_value(value, 0)}")
+    for extra in sorted(set(cmd) - set(FIELD_ORDER) - {"variant"}):
+        if not extra.startswith("_"):
+            lines.append(f"{extra} = {toml_value(cmd[extra], 0)}")
+    for var in cmd.get("variant", []):
+        lines.append("")
+        lines.append("[[command.variant]]")
+        for k, v in var.items():
+            lines.append(f"{k} = {toml_value(v, 0)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_file(group: str, cmds: list[dict]) -> str:
+    head = (f"# The {group} commands. Structural facts are refreshed by tools/generate.py;\n"
+            "# summaries, methods, replies and variants are written by hand (see README.md).\n\n"
+            f"group = {toml_str(group)}\n")
+    return head + "".join("\n" + render_command(c) for c in cmds)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from check import run_check  # noqa: E402  (kept apart: one concern per file)
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reference", nargs="?", type=Path,
+                        help="directory of Redis command JSON files")
+    parser.add_argument("--check", action="store_true", help="validate the table")
+    ns = parser.parse_args()
+    if ns.check:
+        sys.exit(run_check(COMMANDS_DIR, ns.reference))
+    if ns.reference is None:
+        parser.error("the reference directory is required to refresh")
+    refresh(ns.reference)
