@@ -34,14 +34,20 @@ extern crate self as tornadis;
 /// The `bytes` crate, re-exported: replies hand out [`Bytes`](bytes::Bytes).
 pub use bytes;
 
+mod client;
 mod cmd;
 pub mod command_info;
+mod config;
+mod config_url;
+mod connection;
 mod error;
 mod executor;
 pub mod resp;
 pub mod value;
 
+pub use client::{Client, Request, ResponseFuture};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
+pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr};
 pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;
 pub use resp::Value;

@@ -1,0 +1,357 @@
+//! The driver task: one per connection. It opens the connection (and reopens
+//! it after a failure), writes everything callers queued in one batch, reads
+//! and decodes replies, and answers each caller's slot strictly in order.
+
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use tokio::io::AsyncWrite;
+use tokio::time::Sleep;
+use tokio_util::io::poll_read_buf;
+
+use super::shared::{Link, Shared, Slot};
+use crate::connection::{self, Connection};
+use crate::error::{Error, Result};
+use crate::resp::Value;
+
+/// Starts a driver task for `shared` (the caller has set `link` to `Connecting`).
+pub(crate) fn spawn(shared: Arc<Shared>) {
+    tokio::spawn(run(shared));
+}
+
+/// How an I/O session ended without an error.
+enum End {
+    /// `disconnect()` was called.
+    Closed,
+    /// Every handle is gone and nothing is left to answer.
+    Finished,
+}
+
+async fn run(shared: Arc<Shared>) {
+    let config = &shared.config;
+    let mut outage_start: Option<Instant> = None;
+    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    loop {
+        let conn = match connection::connect(config).await {
+            Ok(conn) => conn,
+            Err(error) => {
+                let since = *outage_start.get_or_insert_with(Instant::now);
+                let gave_up = {
+                    let mut st = shared.lock();
+                    for w in st.connect_waiters.drain(..) {
+                        let _ = w.send(Err(error.clone()));
+                    }
+                    let give_up = !config.autoconnect
+                        || st.close_now
+                        || st.slots.is_empty()
+                        || since.elapsed() >= config.reconnect_wait;
+                    if give_up {
+                        fail_queued(&mut st, &error);
+                        st.close_now = false;
+                        st.link = Link::Idle;
+                    }
+                    give_up
+                };
+                if gave_up {
+                    return;
+                }
+                tokio::time::sleep(backoff.next()).await;
+                continue;
+            }
+        };
+        {
+            let mut st = shared.lock();
+            st.link = Link::Connected;
+            st.connects += 1;
+            for w in st.connect_waiters.drain(..) {
+                let _ = w.send(Ok(()));
+            }
+        }
+        outage_start = None;
+        backoff.reset();
+
+        let mut io = Io::new(&shared, conn);
+        let end = poll_fn(|cx| io.poll(cx)).await;
+        let mut st = shared.lock();
+        match end {
+            Ok(End::Closed) => {
+                let e = Error::connection("the connection was closed by disconnect()");
+                io.fail_inflight(&e);
+                fail_queued(&mut st, &e);
+                st.close_now = false;
+                st.link = Link::Idle;
+                return;
+            }
+            Ok(End::Finished) => {
+                st.link = Link::Idle;
+                return;
+            }
+            Err(error) => {
+                io.fail_inflight(&error);
+                if !config.autoconnect || st.close_now {
+                    fail_queued(&mut st, &error);
+                    st.close_now = false;
+                    st.link = Link::Idle;
+                    return;
+                }
+                if st.slots.is_empty() && st.connect_waiters.is_empty() {
+                    // Reconnect lazily, on the next request.
+                    st.link = Link::Idle;
+                    return;
+                }
+                st.link = Link::Connecting;
+            }
+        }
+    }
+}
+
+fn fail_queued(st: &mut super::shared::State, error: &Error) {
+    st.out.clear();
+    for slot in st.slots.drain(..) {
+        slot.fail(error.clone());
+    }
+}
+
+/// One connected session: the socket, the bytes being written, the slots
+/// waiting for replies and the read timeout.
+struct Io<'a> {
+    shared: &'a Shared,
+    conn: Connection,
+    wbuf: BytesMut,
+    wpos: usize,
+    inflight: VecDeque<Slot>,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// Set once the driver has yielded to let more callers join a batch.
+    yielded: bool,
+}
+
+impl<'a> Io<'a> {
+    fn new(shared: &'a Shared, conn: Connection) -> Self {
+        Io {
+            shared,
+            conn,
+            wbuf: BytesMut::with_capacity(shared.config.write_buffer_size),
+            wpos: 0,
+            inflight: VecDeque::new(),
+            timer: None,
+            yielded: false,
+        }
+    }
+
+    fn fail_inflight(&mut self, error: &Error) {
+        for slot in self.inflight.drain(..) {
+            slot.fail(error.clone());
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<End>> {
+        loop {
+            let mut progress = false;
+            if self.wpos == self.wbuf.len() {
+                match self.take_work(cx) {
+                    Poll::Ready(Ok(true)) => progress = true,
+                    Poll::Ready(Ok(false)) => {}
+                    Poll::Ready(Err(end)) => return Poll::Ready(Ok(end)),
+                    Poll::Pending => {}
+                }
+            }
+            progress |= self.poll_write(cx)?;
+            progress |= self.poll_read(cx)?;
+            self.poll_timer(cx)?;
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// Takes everything queued by callers. `Ok(true)`: new bytes to write;
+    /// `Ok(false)`: nothing queued (the waker is registered); `Err(end)`: stop.
+    fn take_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, End>> {
+        self.wbuf.clear();
+        self.wpos = 0;
+        let mut st = self.shared.lock();
+        if st.close_now {
+            return Poll::Ready(Err(End::Closed));
+        }
+        if st.out.is_empty() {
+            if st.handles_gone && self.inflight.is_empty() {
+                return Poll::Ready(Err(End::Finished));
+            }
+            match &st.driver_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => st.driver_waker = Some(cx.waker().clone()),
+            }
+            return Poll::Ready(Ok(false));
+        }
+        if !self.shared.config.aggressive_write && !self.yielded {
+            // Let the other tasks that are ready to run add their requests to
+            // this batch: one write for many callers.
+            self.yielded = true;
+            drop(st);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.yielded = false;
+        std::mem::swap(&mut st.out, &mut self.wbuf);
+        self.inflight.extend(st.slots.drain(..));
+        Poll::Ready(Ok(true))
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+        let mut progress = false;
+        while self.wpos < self.wbuf.len() {
+            match Pin::new(&mut self.conn.stream).poll_write(cx, &self.wbuf[self.wpos..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Err(Error::connection(
+                        "the connection refused more bytes (write returned 0)",
+                    ))
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.wpos += n;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => {
+                    return Err(Error::connection(
+                        "writing to the server failed; the connection is lost",
+                    )
+                    .with_source(e))
+                }
+                Poll::Pending => break,
+            }
+        }
+        Ok(progress)
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool> {
+        let size = self.shared.config.read_buffer_size;
+        let buf = &mut self.conn.read_buf;
+        if buf.capacity() - buf.len() < size / 4 {
+            buf.reserve(size);
+        }
+        match poll_read_buf(Pin::new(&mut self.conn.stream), cx, buf) {
+            Poll::Ready(Ok(0)) => Err(Error::connection("the server closed the connection")),
+            Poll::Ready(Ok(_)) => {
+                self.decode_all()?;
+                if let (Some(t), Some(timeout)) = (&mut self.timer, self.shared.config.read_timeout)
+                {
+                    t.as_mut().reset(tokio::time::Instant::now() + timeout);
+                }
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => Err(Error::connection(
+                "reading from the server failed; the connection is lost",
+            )
+            .with_source(e)),
+            Poll::Pending => Ok(false),
+        }
+    }
+
+    fn decode_all(&mut self) -> Result<()> {
+        while let Some(value) = self.conn.decoder.decode(&mut self.conn.read_buf)? {
+            self.deliver(value)?;
+        }
+        let size = self.shared.config.read_buffer_size;
+        if self.conn.read_buf.is_empty() && self.conn.read_buf.capacity() > 4 * size {
+            // Give back the memory of a large reply.
+            self.conn.read_buf = BytesMut::with_capacity(size);
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, value: Value) -> Result<()> {
+        if let Value::Push(_) = value {
+            // Out-of-band RESP3 push (e.g. an invalidation): not a reply to any request.
+            return Ok(());
+        }
+        let Some(slot) = self.inflight.front_mut() else {
+            return Err(Error::protocol(format!(
+                "the server sent a reply ({}) when no request was waiting; the connection is dropped to stay in sync",
+                value.shape()
+            )));
+        };
+        if slot.feed(value) {
+            self.inflight.pop_front();
+        }
+        Ok(())
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<()> {
+        let Some(timeout) = self.shared.config.read_timeout else {
+            return Ok(());
+        };
+        if self.inflight.is_empty() {
+            self.timer = None;
+            return Ok(());
+        }
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        if timer.as_mut().poll(cx).is_ready() {
+            return Err(Error::timeout(format!(
+                "no reply from {} within the read timeout of {timeout:?}; the connection was closed",
+                self.shared.config.addr
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Exponential backoff with jitter between reconnect attempts.
+struct Backoff {
+    min: Duration,
+    max: Duration,
+    current: Duration,
+    seed: u64,
+}
+
+impl Backoff {
+    fn new(min: Duration, max: Duration) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            | 1;
+        Backoff {
+            min,
+            max,
+            current: min,
+            seed,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.current = self.min;
+    }
+
+    /// The next delay: the current step scaled by a random factor in [0.5, 1.0).
+    fn next(&mut self) -> Duration {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let jitter = 0.5 + (self.seed % 1000) as f64 / 2000.0;
+        let delay = self.current.mul_f64(jitter);
+        self.current = (self.current * 2).min(self.max);
+        delay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_max_with_jitter() {
+        let mut b = Backoff::new(Duration::from_millis(10), Duration::from_millis(100));
+        let delays: Vec<_> = (0..8).map(|_| b.next()).collect();
+        assert!(delays[0] >= Duration::from_millis(5) && delays[0] < Duration::from_millis(10));
+        assert!(delays.iter().all(|d| *d < Duration::from_millis(100)));
+        assert!(delays[7] >= Duration::from_millis(50));
+        b.reset();
+        assert!(b.next() < Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,295 @@
+//! [`Client`]: the cheap-to-clone handle, and the driver task behind it.
+//!
+//! - `shared`: the queue that handles and the driver share;
+//! - `driver`: the task that owns the connection;
+//! - `request`: the lazy future returned by `call` and the typed methods.
+
+mod driver;
+mod request;
+mod shared;
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+pub use request::{Request, ResponseFuture};
+use shared::{Link, Shared, Slot, Wake};
+
+use crate::cmd::Cmd;
+use crate::config::{Config, ConfigBuilder, FromConfig};
+use crate::error::{Error, Result};
+use crate::executor::Executor;
+use crate::resp::Value;
+use crate::value::{FromValue, ToArgs};
+
+/// An async Redis client: one multiplexed connection shared by every clone.
+///
+/// Cloning is cheap (an `Arc`); all clones and all tasks share one connection,
+/// and requests issued concurrently are written together (automatic
+/// pipelining). The connection is opened on first use and reopened after a
+/// failure (`autoconnect`, on by default). When the last clone is dropped,
+/// the connection closes once the requests already sent are answered.
+///
+/// ```no_run
+/// # async fn demo() -> tornadis::Result<()> {
+/// use tornadis::{Client, Value};
+/// let client = Client::from_url("redis://127.0.0.1:6379/0")?;
+/// let pong: String = client.call("PING").decode_as().await?;
+/// assert_eq!(pong, "PONG");
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    handle: Arc<Handle>,
+}
+
+/// One per family of clones: tells the driver when the last clone is gone.
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let waker = {
+            let mut st = self.shared.lock();
+            st.handles_gone = true;
+            st.driver_waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("addr", &self.handle.shared.config.addr)
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+impl FromConfig for Client {
+    fn from_config(config: Config) -> Result<Self> {
+        Client::new(config)
+    }
+}
+
+impl Client {
+    /// A client for `config`. Nothing is opened until the first request (or [`connect`](Client::connect)).
+    pub fn new(config: Config) -> Result<Client> {
+        config.validate()?;
+        Ok(Client {
+            handle: Arc::new(Handle {
+                shared: Arc::new(Shared::new(config)),
+            }),
+        })
+    }
+
+    /// A builder for every option (host, port, unix socket, password, db, timeouts, ...).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let client = tornadis::Client::builder()
+    ///     .host("127.0.0.1")
+    ///     .port(6379)
+    ///     .read_timeout(Duration::from_secs(2))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn builder() -> ConfigBuilder<Client> {
+        ConfigBuilder::from_config(Config::default())
+    }
+
+    /// A client for a `redis://` or `unix://` URL (see [`Config::from_url`]).
+    pub fn from_url(url: &str) -> Result<Client> {
+        Client::new(Config::from_url(url)?)
+    }
+
+    /// The configuration this client connects with.
+    pub fn config(&self) -> &Config {
+        &self.handle.shared.config
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
+    }
+
+    /// Opens the connection now, or returns at once when it is already open.
+    ///
+    /// With `autoconnect` off, this is the only way to (re)connect.
+    ///
+    /// # Cancel safety
+    /// Cancelling stops the wait, not the attempt: the connection may still open.
+    pub async fn connect(&self) -> Result<()> {
+        let rx = {
+            let mut st = self.shared().lock();
+            if st.link == Link::Connected {
+                return Ok(());
+            }
+            let (tx, rx) = oneshot::channel();
+            st.connect_waiters.push(tx);
+            let wake = st.wake_driver();
+            drop(st);
+            self.apply(wake);
+            rx
+        };
+        rx.await
+            .unwrap_or_else(|_| Err(Error::connection("the connection attempt was abandoned")))
+    }
+
+    /// Closes the connection. Requests still waiting fail with a connection
+    /// error. With `autoconnect` on, the next request opens a new connection.
+    pub fn disconnect(&self) {
+        let wake = {
+            let mut st = self.shared().lock();
+            if st.link == Link::Idle {
+                return;
+            }
+            st.close_now = true;
+            st.driver_waker.take()
+        };
+        if let Some(w) = wake {
+            w.wake();
+        }
+    }
+
+    /// True while a connection is open (it may still fail on the next request).
+    pub fn is_connected(&self) -> bool {
+        self.shared().lock().link == Link::Connected
+    }
+
+    /// How many times a connection was opened so far (1 after the first
+    /// connect; each automatic reconnect adds one).
+    pub fn connection_count(&self) -> u64 {
+        self.shared().lock().connects
+    }
+
+    /// Sends any command; the reply comes back as a [`Value`].
+    ///
+    /// `args` is anything that converts to arguments: a string (`"PING"`), a
+    /// tuple of mixed types (`("SET", "key", 42)`), an array or `Vec` of
+    /// strings or bytes, or a [`Cmd`] built with [`cmd`](crate::cmd).
+    /// Use [`Request::decode_as`] or [`call_as`](Client::call_as) for a typed reply.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+    /// use tornadis::{cmd, Value};
+    /// client.call(("SET", "counter", 41)).await?;
+    /// let v = client.call(cmd("INCR").arg("counter")).await?;
+    /// assert_eq!(v, Value::Integer(42));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    /// See [`ResponseFuture`]: dropping the future never desyncs the connection.
+    pub fn call<A: ToArgs>(&self, args: A) -> Request<'_, Value> {
+        self.call_as(args)
+    }
+
+    /// Sends any command and decodes the reply into `R`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+    /// let n: i64 = client.call_as(("INCRBY", "counter", 5)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn call_as<R: FromValue, A: ToArgs>(&self, args: A) -> Request<'_, R> {
+        let mut cmd = Cmd::new();
+        args.write_args(&mut cmd);
+        Request::new(self, cmd)
+    }
+
+    /// Sends a command and calls `callback` with its result when the reply
+    /// arrives (the callback style of the original tornadis). The command is
+    /// queued before this returns, so commands keep the order of the calls.
+    ///
+    /// Must be called within a tokio runtime; the callback runs on a spawned task.
+    ///
+    /// ```no_run
+    /// # fn demo(client: &tornadis::Client) {
+    /// client.async_call(("GET", "greeting"), |reply| println!("got {reply:?}"));
+    /// # }
+    /// ```
+    pub fn async_call<A, F>(&self, args: A, callback: F)
+    where
+        A: ToArgs,
+        F: FnOnce(Result<Value>) + Send + 'static,
+    {
+        let mut cmd = Cmd::new();
+        args.write_args(&mut cmd);
+        let name = request::CommandName::of(&cmd);
+        match self.enqueue(&[&cmd], 1) {
+            Ok(rx) => {
+                tokio::spawn(async move { callback(request::finish(&name, rx.await)) });
+            }
+            Err(e) => callback(Err(name.attach(e))),
+        }
+    }
+
+    /// Sends a command without waiting for its reply (fire and forget). The
+    /// reply is still read and dropped, so the connection stays in sync.
+    /// Errors that happen before sending (an invalid argument, a client with
+    /// autoconnect off and no connection) are returned.
+    pub fn async_call_forget<A: ToArgs>(&self, args: A) -> Result<()> {
+        let mut cmd = Cmd::new();
+        args.write_args(&mut cmd);
+        cmd.validate()?;
+        let wake = self
+            .shared()
+            .lock()
+            .push(&self.shared().config, &[&cmd], Slot::new(None, 1))?;
+        self.apply(wake);
+        Ok(())
+    }
+
+    /// Queues encoded commands whose `replies` replies are collected into one slot.
+    pub(crate) fn enqueue(
+        &self,
+        cmds: &[&Cmd],
+        replies: usize,
+    ) -> Result<oneshot::Receiver<Result<Value>>> {
+        for c in cmds {
+            c.validate()?;
+        }
+        let (tx, rx) = oneshot::channel();
+        let shared = self.shared();
+        let wake = shared
+            .lock()
+            .push(&shared.config, cmds, Slot::new(Some(tx), replies))?;
+        self.apply(wake);
+        Ok(rx)
+    }
+
+    fn apply(&self, wake: Wake) {
+        match wake {
+            Wake::Nothing => {}
+            Wake::Driver(w) => w.wake(),
+            Wake::Spawn => {
+                if tokio::runtime::Handle::try_current().is_ok() {
+                    driver::spawn(self.shared().clone());
+                } else {
+                    let mut st = self.shared().lock();
+                    st.link = Link::Idle;
+                    st.out.clear();
+                    let e = Error::client("tornadis needs a tokio runtime: use the client from within #[tokio::main] or Runtime::block_on");
+                    for slot in st.slots.drain(..) {
+                        slot.fail(e.clone());
+                    }
+                    for w in st.connect_waiters.drain(..) {
+                        let _ = w.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Executor for &'a Client {
+    type Output<R: FromValue> = Request<'a, R>;
+
+    fn execute<R: FromValue>(self, cmd: Cmd) -> Request<'a, R> {
+        Request::new(self, cmd)
+    }
+}

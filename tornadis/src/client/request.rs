@@ -1,0 +1,156 @@
+//! [`Request`]: the lazy future a command method returns.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+
+use super::Client;
+use crate::cmd::Cmd;
+use crate::error::{Error, Result};
+use crate::resp::Value;
+use crate::value::FromValue;
+
+/// A command bound to a client, not yet sent: nothing happens until it is
+/// `.await`ed (it implements [`IntoFuture`]).
+///
+/// The reply is decoded into `R`.
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is awaited"]
+pub struct Request<'a, R> {
+    client: &'a Client,
+    cmd: Cmd,
+    _reply: PhantomData<fn() -> R>,
+}
+
+impl<'a, R: FromValue> Request<'a, R> {
+    pub(crate) fn new(client: &'a Client, cmd: Cmd) -> Self {
+        Request {
+            client,
+            cmd,
+            _reply: PhantomData,
+        }
+    }
+
+    /// Decodes the reply into another type instead.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+    /// let n: i64 = client.call(("INCR", "counter")).decode_as::<i64>().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn decode_as<T: FromValue>(self) -> Request<'a, T> {
+        Request {
+            client: self.client,
+            cmd: self.cmd,
+            _reply: PhantomData,
+        }
+    }
+
+    /// The command this request will send.
+    pub fn cmd(&self) -> &Cmd {
+        &self.cmd
+    }
+}
+
+impl<'a, R: FromValue> IntoFuture for Request<'a, R> {
+    type Output = Result<R>;
+    type IntoFuture = ResponseFuture<'a, R>;
+
+    fn into_future(self) -> ResponseFuture<'a, R> {
+        ResponseFuture {
+            name: CommandName::of(&self.cmd),
+            state: State::Init(self.client, self.cmd),
+            _reply: PhantomData,
+        }
+    }
+}
+
+/// The name of a command, kept for error messages.
+#[derive(Debug, Clone)]
+pub(crate) enum CommandName {
+    Static(&'static str),
+    Owned(Box<str>),
+}
+
+impl CommandName {
+    pub(crate) fn of(cmd: &Cmd) -> Self {
+        match cmd.info() {
+            Some(info) => CommandName::Static(info.name),
+            None => CommandName::Owned(cmd.name().into_boxed_str()),
+        }
+    }
+
+    pub(crate) fn attach(&self, e: Error) -> Error {
+        match self {
+            CommandName::Static(s) => e.with_command(*s),
+            CommandName::Owned(s) => e.with_command(s.to_string()),
+        }
+    }
+}
+
+/// Turns what the driver sent into the caller's type.
+pub(crate) fn finish<R: FromValue>(
+    name: &CommandName,
+    reply: std::result::Result<Result<Value>, oneshot::error::RecvError>,
+) -> Result<R> {
+    match reply {
+        Ok(Ok(Value::Error(e))) => Err(name.attach(Error::from_server(e))),
+        Ok(Ok(v)) => R::from_value(v).map_err(|e| name.attach(e)),
+        Ok(Err(e)) => Err(name.attach(e)),
+        Err(_) => Err(name.attach(Error::connection(
+            "the connection's driver stopped before the reply arrived",
+        ))),
+    }
+}
+
+enum State<'a> {
+    /// Not polled yet: nothing was sent.
+    Init(&'a Client, Cmd),
+    Waiting(oneshot::Receiver<Result<Value>>),
+    Failed(Option<Error>),
+}
+
+/// The future of a [`Request`]: resolves to the decoded reply.
+///
+/// # Cancel safety
+/// Nothing is sent before the first poll. Dropping it after that does not disturb the connection:
+/// the command is still sent (it may already be), its reply is read and
+/// thrown away, and every other request keeps getting its own reply.
+#[must_use = "futures do nothing unless polled"]
+pub struct ResponseFuture<'a, R> {
+    state: State<'a>,
+    name: CommandName,
+    _reply: PhantomData<fn() -> R>,
+}
+
+impl<R> std::fmt::Debug for ResponseFuture<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("command", &self.name)
+            .finish()
+    }
+}
+
+impl<R: FromValue> Future for ResponseFuture<'_, R> {
+    type Output = Result<R>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
+        let this = self.get_mut();
+        if let State::Init(client, cmd) = &this.state {
+            this.state = match client.enqueue(&[cmd], 1) {
+                Ok(rx) => State::Waiting(rx),
+                Err(e) => State::Failed(Some(e)),
+            };
+        }
+        match &mut this.state {
+            State::Init(..) => Poll::Pending,
+            State::Waiting(rx) => Pin::new(rx).poll(cx).map(|reply| finish(&this.name, reply)),
+            State::Failed(e) => Poll::Ready(Err(this.name.attach(e.take().unwrap_or_else(|| {
+                Error::client("the request future was polled after it completed")
+            })))),
+        }
+    }
+}

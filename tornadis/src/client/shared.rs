@@ -1,0 +1,165 @@
+//! The state shared between [`Client`](crate::Client) handles and the driver task.
+//!
+//! Callers append their encoded request to `out` and push a reply slot, under
+//! one short lock, so the order of bytes and the order of slots always agree
+//! (invariant 1 and 2 of DESIGN.md). The driver takes everything queued in one
+//! swap and writes it in one go.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use bytes::BytesMut;
+use tokio::sync::oneshot;
+
+use crate::cmd::Cmd;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::resp::Value;
+
+/// Where a reply goes.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    /// `None` when nobody waits for the reply (fire and forget): it is read and dropped.
+    pub(crate) tx: Option<oneshot::Sender<Result<Value>>>,
+    /// How many replies make up this request (1, or the length of a pipeline).
+    pub(crate) replies: usize,
+    /// Replies collected so far for a multi-reply request.
+    pub(crate) acc: Vec<Value>,
+}
+
+impl Slot {
+    pub(crate) fn new(tx: Option<oneshot::Sender<Result<Value>>>, replies: usize) -> Self {
+        Slot {
+            tx,
+            replies,
+            acc: Vec::new(),
+        }
+    }
+
+    /// Feeds one reply; returns true when the slot is complete (and answered).
+    pub(crate) fn feed(&mut self, value: Value) -> bool {
+        if self.replies <= 1 {
+            if let Some(tx) = self.tx.take() {
+                // The caller may have gone away (cancelled): the reply is dropped.
+                let _ = tx.send(Ok(value));
+            }
+            return true;
+        }
+        if self.acc.capacity() == 0 {
+            self.acc.reserve_exact(self.replies);
+        }
+        self.acc.push(value);
+        if self.acc.len() == self.replies {
+            if let Some(tx) = self.tx.take() {
+                let _ = tx.send(Ok(Value::Array(std::mem::take(&mut self.acc))));
+            }
+            return true;
+        }
+        false
+    }
+
+    pub(crate) fn fail(mut self, error: Error) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Err(error));
+        }
+    }
+}
+
+/// The life cycle of the client's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// No driver task runs; nothing is connected.
+    Idle,
+    /// A driver runs and is opening (or re-opening) the connection.
+    Connecting,
+    /// A driver runs with an open connection.
+    Connected,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Encoded requests not yet taken by the driver.
+    pub(crate) out: BytesMut,
+    /// Reply slots for the requests in `out`, in the same order.
+    pub(crate) slots: VecDeque<Slot>,
+    pub(crate) link: Link,
+    /// The driver's waker, set while it waits for work.
+    pub(crate) driver_waker: Option<Waker>,
+    /// `disconnect()` asked the driver to close now.
+    pub(crate) close_now: bool,
+    /// Every handle was dropped: finish what is queued, then stop.
+    pub(crate) handles_gone: bool,
+    /// Callers of `connect()` waiting for the outcome of the next attempt.
+    pub(crate) connect_waiters: Vec<oneshot::Sender<Result<()>>>,
+    /// Bumped on every successful connect (lets tests and users see reconnects).
+    pub(crate) connects: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: Config) -> Self {
+        let out = BytesMut::with_capacity(config.write_buffer_size);
+        Shared {
+            config,
+            state: Mutex::new(State {
+                out,
+                slots: VecDeque::new(),
+                link: Link::Idle,
+                driver_waker: None,
+                close_now: false,
+                handles_gone: false,
+                connect_waiters: Vec::new(),
+                connects: 0,
+            }),
+        }
+    }
+
+    /// Locks the state. A poisoned lock (a panic while holding it, which the
+    /// code under the lock never does) is recovered rather than propagated.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What `enqueue` decided the caller must do after releasing the lock.
+pub(crate) enum Wake {
+    Nothing,
+    Driver(Waker),
+    Spawn,
+}
+
+impl State {
+    /// Queues an encoded command and its slot. Returns what to do once the lock is released.
+    pub(crate) fn push(&mut self, config: &Config, cmds: &[&Cmd], slot: Slot) -> Result<Wake> {
+        match self.link {
+            Link::Idle if !config.autoconnect => return Err(Error::connection(
+                "not connected and autoconnect is off; call connect() first or enable autoconnect",
+            )),
+            _ => {}
+        }
+        for c in cmds {
+            c.write_to(&mut self.out);
+        }
+        self.slots.push_back(slot);
+        Ok(self.wake_driver())
+    }
+
+    /// Makes sure a driver is running and will look at the queue.
+    pub(crate) fn wake_driver(&mut self) -> Wake {
+        if self.link == Link::Idle {
+            self.link = Link::Connecting;
+            self.close_now = false;
+            return Wake::Spawn;
+        }
+        match self.driver_waker.take() {
+            Some(w) => Wake::Driver(w),
+            None => Wake::Nothing,
+        }
+    }
+}

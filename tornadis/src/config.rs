@@ -1,0 +1,440 @@
+//! [`Config`], its builder and `redis://` / `unix://` URL parsing.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Where the server is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerAddr {
+    /// A TCP address: a host name or IP literal (IPv6 without brackets) and a port.
+    Tcp {
+        /// Host name or IP address.
+        host: String,
+        /// TCP port.
+        port: u16,
+    },
+    /// A unix domain socket path.
+    Unix(PathBuf),
+}
+
+impl fmt::Display for ServerAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerAddr::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            ServerAddr::Tcp { host, port } => write!(f, "{host}:{port}"),
+            ServerAddr::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// The RESP protocol version to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// RESP2: works with every server.
+    Resp2,
+    /// RESP3 (via `HELLO 3`), falling back to RESP2 on servers older than 6.0.
+    #[default]
+    Resp3,
+}
+
+/// A password that never shows in `Debug` or `Display` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    /// Wraps a password.
+    pub fn new(s: impl Into<Arc<str>>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The password itself (for sending it to the server).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"********\"")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+/// Everything a [`Client`](crate::Client) needs to know to connect.
+///
+/// Build one with [`Config::builder`] (or [`Client::builder`](crate::Client::builder)),
+/// or parse a URL with [`Config::from_url`]. The `Debug` output never shows the password.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) addr: ServerAddr,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<Secret>,
+    pub(crate) db: i64,
+    pub(crate) client_name: Option<String>,
+    pub(crate) protocol: Protocol,
+    pub(crate) connect_timeout: Option<Duration>,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) tcp_nodelay: bool,
+    pub(crate) aggressive_write: bool,
+    pub(crate) read_buffer_size: usize,
+    pub(crate) write_buffer_size: usize,
+    pub(crate) autoconnect: bool,
+    pub(crate) reconnect_wait: Duration,
+    pub(crate) backoff_min: Duration,
+    pub(crate) backoff_max: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: ServerAddr::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6379,
+            },
+            username: None,
+            password: None,
+            db: 0,
+            client_name: None,
+            protocol: Protocol::Resp3,
+            connect_timeout: Some(Duration::from_secs(5)),
+            read_timeout: None,
+            tcp_nodelay: true,
+            aggressive_write: false,
+            read_buffer_size: 64 * 1024,
+            write_buffer_size: 64 * 1024,
+            autoconnect: true,
+            reconnect_wait: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(10),
+            backoff_max: Duration::from_secs(1),
+        }
+    }
+}
+
+impl Config {
+    /// A builder starting from the defaults (127.0.0.1:6379, db 0, RESP3, autoconnect on).
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::from_config(Config::default())
+    }
+
+    /// Parses a connection URL.
+    ///
+    /// Accepted forms:
+    /// - `redis://[[username][:password]@]host[:port][/db]`
+    /// - `redis://[::1]:6379/2` (IPv6 in brackets)
+    /// - `unix:///path/to/redis.sock[?db=N&password=...&username=...]`
+    ///   (also `redis+unix://` and `redis-socket://`)
+    ///
+    /// Query parameters on any form: `db`, `username`, `password`,
+    /// `client_name`, `protocol` (`resp2`/`resp3`), `connect_timeout`,
+    /// `read_timeout` (seconds, fractions allowed). User and password may be
+    /// percent-encoded. `rediss://` (TLS) needs the `tls` feature.
+    ///
+    /// ```
+    /// use tornadis::Config;
+    /// let c = Config::from_url("redis://app:s3cret@localhost:6380/2").unwrap();
+    /// assert!(!format!("{c:?}").contains("s3cret"));
+    /// ```
+    pub fn from_url(url: &str) -> Result<Config> {
+        crate::config_url::parse(url)
+    }
+
+    /// The server address.
+    pub fn addr(&self) -> &ServerAddr {
+        &self.addr
+    }
+
+    /// The database selected after connecting.
+    pub fn db(&self) -> i64 {
+        self.db
+    }
+
+    /// The ACL user name, if any.
+    pub fn username(&self) -> Option<&str> {
+        self.username.as_deref()
+    }
+
+    /// Whether a password is set (the password itself is never shown).
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    /// The protocol asked for.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.connect_timeout
+    }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        self.read_timeout
+    }
+
+    /// Whether the client reconnects by itself.
+    pub fn autoconnect(&self) -> bool {
+        self.autoconnect
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        match &self.addr {
+            ServerAddr::Tcp { port: 0, .. } => return Err(Error::client(
+                "port 0 is not a valid server port; give the port Redis listens on (usually 6379)",
+            )),
+            ServerAddr::Tcp { host, .. } if host.is_empty() => {
+                return Err(Error::client(
+                    "empty host name; give the server's host name or IP address",
+                ))
+            }
+            ServerAddr::Unix(p) if p.as_os_str().is_empty() => {
+                return Err(Error::client("empty unix socket path"))
+            }
+            _ => {}
+        }
+        if self.db < 0 {
+            return Err(Error::client(format!(
+                "database index {} is negative",
+                self.db
+            )));
+        }
+        if self.username.is_some() && self.password.is_none() {
+            return Err(Error::client("an ACL username needs a password as well"));
+        }
+        if self.read_buffer_size == 0 || self.write_buffer_size == 0 {
+            return Err(Error::client("buffer sizes must be greater than zero"));
+        }
+        if self.backoff_min > self.backoff_max {
+            return Err(Error::client(
+                "minimum reconnect backoff is larger than the maximum",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Builds a [`Config`]; every option has a sensible default.
+///
+/// ```
+/// use std::time::Duration;
+/// use tornadis::Config;
+/// let config = Config::builder()
+///     .host("redis.internal")
+///     .port(6380)
+///     .password("s3cret")
+///     .db(1)
+///     .read_timeout(Duration::from_secs(2))
+///     .build()
+///     .unwrap();
+/// assert_eq!(config.db(), 1);
+/// ```
+///
+/// The same builder makes a [`Client`](crate::Client) directly: `Client::builder()`
+/// returns a `ConfigBuilder<Client>` whose `build` gives the client.
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ConfigBuilder<T = Config> {
+    config: Config,
+    error: Option<Error>,
+    _target: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for ConfigBuilder<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("config", &self.config)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl<T> Clone for ConfigBuilder<T> {
+    fn clone(&self) -> Self {
+        ConfigBuilder {
+            config: self.config.clone(),
+            error: self.error.clone(),
+            _target: PhantomData,
+        }
+    }
+}
+
+/// What a [`ConfigBuilder`] can build: a [`Config`], or anything made from one.
+pub trait FromConfig: Sized {
+    /// Makes `Self` from a checked configuration.
+    fn from_config(config: Config) -> Result<Self>;
+}
+
+impl FromConfig for Config {
+    fn from_config(config: Config) -> Result<Self> {
+        Ok(config)
+    }
+}
+
+impl<T: FromConfig> ConfigBuilder<T> {
+    /// Checks the settings and builds the configuration (or client).
+    pub fn build(self) -> Result<T> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.config.validate()?;
+        T::from_config(self.config)
+    }
+}
+
+impl<T> ConfigBuilder<T> {
+    /// Starts from an existing configuration (e.g. one parsed from a URL).
+    pub fn from_config(config: Config) -> Self {
+        ConfigBuilder {
+            config,
+            error: None,
+            _target: PhantomData,
+        }
+    }
+
+    /// Takes every setting from a URL (see [`Config::from_url`]); later calls override it.
+    pub fn url(mut self, url: &str) -> Self {
+        match Config::from_url(url) {
+            Ok(c) => self.config = c,
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// The host name or IP address (default `127.0.0.1`); keeps the port.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        let port = match &self.config.addr {
+            ServerAddr::Tcp { port, .. } => *port,
+            ServerAddr::Unix(_) => 6379,
+        };
+        self.config.addr = ServerAddr::Tcp {
+            host: host.into(),
+            port,
+        };
+        self
+    }
+
+    /// The TCP port (default 6379).
+    pub fn port(mut self, port: u16) -> Self {
+        let host = match &self.config.addr {
+            ServerAddr::Tcp { host, .. } => host.clone(),
+            ServerAddr::Unix(_) => "127.0.0.1".into(),
+        };
+        self.config.addr = ServerAddr::Tcp { host, port };
+        self
+    }
+
+    /// Connect through a unix domain socket instead of TCP (the original's `unix_domain_socket`).
+    pub fn unix_socket(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.addr = ServerAddr::Unix(path.into());
+        self
+    }
+
+    /// The server address.
+    pub fn addr(mut self, addr: ServerAddr) -> Self {
+        self.config.addr = addr;
+        self
+    }
+
+    /// The ACL user name (Redis 6+); needs a password too.
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.config.username = Some(username.into());
+        self
+    }
+
+    /// The password (`AUTH`); never shown in `Debug` output or errors.
+    pub fn password(mut self, password: impl Into<Arc<str>>) -> Self {
+        self.config.password = Some(Secret::new(password));
+        self
+    }
+
+    /// The database to `SELECT` after connecting (default 0).
+    pub fn db(mut self, db: i64) -> Self {
+        self.config.db = db;
+        self
+    }
+
+    /// A connection name set with `CLIENT SETNAME` (shown by `CLIENT LIST`).
+    pub fn client_name(mut self, name: impl Into<String>) -> Self {
+        self.config.client_name = Some(name.into());
+        self
+    }
+
+    /// The protocol (default RESP3 with fallback to RESP2).
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.config.protocol = protocol;
+        self
+    }
+
+    /// How long opening a connection and its handshake may take (default 5 s; `None` waits forever).
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.connect_timeout = timeout.into();
+        self
+    }
+
+    /// When replies are awaited and no byte arrives for this long, the connection
+    /// is closed and the waiting requests fail with a timeout error (default: none).
+    pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.read_timeout = timeout.into();
+        self
+    }
+
+    /// Sets `TCP_NODELAY` on the socket (default on).
+    pub fn tcp_nodelay(mut self, on: bool) -> Self {
+        self.config.tcp_nodelay = on;
+        self
+    }
+
+    /// Write each request as soon as it is queued instead of letting other
+    /// tasks add theirs to the same write first (default off: batching trades
+    /// a scheduler pass of latency for fewer system calls under concurrency).
+    pub fn aggressive_write(mut self, on: bool) -> Self {
+        self.config.aggressive_write = on;
+        self
+    }
+
+    /// The read buffer size: the amount read per system call, and what the
+    /// buffer shrinks back to after a large reply (default 64 KiB).
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.read_buffer_size = bytes;
+        self
+    }
+
+    /// The write buffer size: the most bytes handed to one write system call (default 64 KiB).
+    pub fn write_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.write_buffer_size = bytes;
+        self
+    }
+
+    /// Reconnect by itself after a disconnect (default on). When off, requests
+    /// on a disconnected client fail at once with a connection error until
+    /// [`Client::connect`](crate::Client::connect) is called.
+    pub fn autoconnect(mut self, on: bool) -> Self {
+        self.config.autoconnect = on;
+        self
+    }
+
+    /// How long requests queued during an outage wait for the connection to
+    /// come back before they fail (default 5 s).
+    pub fn reconnect_wait(mut self, wait: Duration) -> Self {
+        self.config.reconnect_wait = wait;
+        self
+    }
+
+    /// The delay between reconnect attempts grows from `min` to `max` (with jitter).
+    pub fn reconnect_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.config.backoff_min = min;
+        self.config.backoff_max = max;
+        self
+    }
+}

@@ -1,0 +1,249 @@
+//! Opening a connection: the socket (TCP or unix), its options, and the
+//! handshake (`HELLO 3` with fallback to RESP2, `AUTH`, `SELECT`, `CLIENT SETNAME`).
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+
+use crate::cmd::Cmd;
+use crate::config::{Config, Protocol, ServerAddr};
+use crate::error::{Error, ErrorKind, Result};
+use crate::resp::{Decoder, Value};
+
+/// An open byte stream to the server.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connection that has passed its handshake.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    pub(crate) stream: Stream,
+    /// Bytes read past the last handshake reply (normally empty).
+    pub(crate) read_buf: BytesMut,
+    pub(crate) decoder: Decoder,
+    /// The protocol the server agreed to.
+    pub(crate) protocol: Protocol,
+}
+
+/// Opens a socket to `config.addr` and runs the handshake, all within `connect_timeout`.
+pub(crate) async fn connect(config: &Config) -> Result<Connection> {
+    let open = async {
+        let stream = open_stream(config).await?;
+        handshake(config, stream).await
+    };
+    match config.connect_timeout {
+        Some(t) => tokio::time::timeout(t, open).await.unwrap_or_else(|_| {
+            Err(Error::timeout(format!(
+                "connecting to {} took longer than the connect timeout of {:?}; check the server is reachable or raise connect_timeout",
+                config.addr, t
+            )))
+        }),
+        None => open.await,
+    }
+}
+
+async fn open_stream(config: &Config) -> Result<Stream> {
+    match &config.addr {
+        ServerAddr::Tcp { host, port } => {
+            let stream = TcpStream::connect((host.as_str(), *port))
+                .await
+                .map_err(|e| {
+                    Error::connection(format!(
+                        "cannot connect to {}; is redis-server running there?",
+                        config.addr
+                    ))
+                    .with_source(e)
+                })?;
+            stream.set_nodelay(config.tcp_nodelay).map_err(|e| {
+                Error::connection(format!(
+                    "cannot set TCP_NODELAY on the connection to {}",
+                    config.addr
+                ))
+                .with_source(e)
+            })?;
+            Ok(Stream::Tcp(stream))
+        }
+        ServerAddr::Unix(path) => {
+            let stream = UnixStream::connect(path).await.map_err(|e| {
+                Error::connection(format!(
+                    "cannot connect to unix socket {}; is redis-server listening there?",
+                    path.display()
+                ))
+                .with_source(e)
+            })?;
+            Ok(Stream::Unix(stream))
+        }
+    }
+}
+
+/// Sends one command and reads its reply (only used during the handshake,
+/// before the connection is shared).
+async fn round_trip(conn: &mut Connection, cmd: &Cmd) -> Result<Value> {
+    let mut out = BytesMut::with_capacity(cmd.encoded_len());
+    cmd.write_to(&mut out);
+    conn.stream
+        .write_all(&out)
+        .await
+        .map_err(|e| Error::connection("connection lost during the handshake").with_source(e))?;
+    loop {
+        if let Some(v) = conn.decoder.decode(&mut conn.read_buf)? {
+            // RESP3 servers may push messages at any time; none are expected
+            // during the handshake, so skip them rather than mistake them for replies.
+            if matches!(v, Value::Push(_)) {
+                continue;
+            }
+            return Ok(v);
+        }
+        conn.read_buf.reserve(4096);
+        let n = conn
+            .stream
+            .read_buf(&mut conn.read_buf)
+            .await
+            .map_err(|e| {
+                Error::connection("connection lost during the handshake").with_source(e)
+            })?;
+        if n == 0 {
+            return Err(Error::connection(
+                "the server closed the connection during the handshake (too many clients, or a protected-mode refusal?)",
+            ));
+        }
+    }
+}
+
+fn auth_error(value: Value, what: &str) -> Error {
+    match value {
+        Value::Error(e) => Error::from_server(e)
+            .with_kind(ErrorKind::Auth)
+            .with_command(what.to_string()),
+        other => Error::protocol(format!("unexpected reply to {what}: {}", other.shape())),
+    }
+}
+
+async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
+    let mut conn = Connection {
+        stream,
+        read_buf: BytesMut::with_capacity(config.read_buffer_size),
+        decoder: Decoder::default(),
+        protocol: Protocol::Resp2,
+    };
+    let mut authenticated = false;
+    if config.protocol == Protocol::Resp3 {
+        let mut hello = crate::cmd::cmd("HELLO");
+        hello.arg("3");
+        if let Some(pw) = &config.password {
+            hello
+                .arg("AUTH")
+                .arg(config.username.as_deref().unwrap_or("default"))
+                .arg(pw.expose());
+        }
+        if let Some(name) = &config.client_name {
+            hello.arg("SETNAME").arg(name.as_str());
+        }
+        match round_trip(&mut conn, &hello).await? {
+            Value::Error(e) if is_unknown_hello(e.as_bytes()) => {
+                // Servers before 6.0 do not know HELLO (or refuse RESP3): speak RESP2.
+            }
+            Value::Error(e) => return Err(auth_error(Value::Error(e), "HELLO")),
+            _ => {
+                conn.protocol = Protocol::Resp3;
+                authenticated = true;
+            }
+        }
+    }
+    if !authenticated {
+        if let Some(pw) = &config.password {
+            let mut auth = crate::cmd::cmd("AUTH");
+            if let Some(user) = &config.username {
+                auth.arg(user.as_str());
+            }
+            auth.arg(pw.expose());
+            match round_trip(&mut conn, &auth).await? {
+                Value::SimpleString(_) => {}
+                other => return Err(auth_error(other, "AUTH")),
+            }
+        }
+        if let Some(name) = &config.client_name {
+            let mut setname = crate::cmd::cmd("CLIENT");
+            setname.arg("SETNAME").arg(name.as_str());
+            if let Value::Error(e) = round_trip(&mut conn, &setname).await? {
+                return Err(Error::from_server(e).with_command("CLIENT SETNAME"));
+            }
+        }
+    }
+    if config.db != 0 {
+        let mut select = crate::cmd::cmd("SELECT");
+        select.arg(&config.db);
+        if let Value::Error(e) = round_trip(&mut conn, &select).await? {
+            return Err(Error::from_server(e)
+                .with_kind(ErrorKind::Auth)
+                .with_command(format!("SELECT {}", config.db)));
+        }
+    }
+    Ok(conn)
+}
+
+fn is_unknown_hello(text: &[u8]) -> bool {
+    text.starts_with(b"NOPROTO") || text.starts_with(b"ERR unknown command")
+}
