@@ -17,7 +17,7 @@ CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
                   "keys", "reply", "deprecated", "skip_method", "blocking_timeout",
                   "args", "variant"}
-VARIANT_FIELDS = {"method", "with", "reply", "summary", "doc"}
+VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"}
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
               "since", "display", "choices", "args"}
 # Words too common to say anything about whether two summaries are alike.
@@ -26,7 +26,7 @@ STOPWORDS = {"a", "an", "the", "of", "to", "in", "or", "and", "is", "are", "if",
              "that", "this", "one", "more", "all", "when", "which", "s"}
 # A summary sharing more than this share of its words with the reference's is
 # a rewording, not our own description.
-MAX_OVERLAP = 0.5
+MAX_OVERLAP = 0.45
 
 
 class Reply:
@@ -110,6 +110,17 @@ def arg_names(args: list[dict]) -> set[str]:
         out.add(a["name"])
         out |= arg_names(a.get("args", []))
         out |= arg_names(a.get("choices", []))
+    return out
+
+
+def optional_names(args: list[dict], inside_optional: bool = False) -> set[str]:
+    """Names of arguments a caller may leave out (directly or through a block)."""
+    out = set()
+    for a in args:
+        optional = inside_optional or a.get("optional", False)
+        if optional:
+            out.add(a["name"])
+        out |= optional_names(a.get("args", []), optional)
     return out
 
 
@@ -234,6 +245,9 @@ def check_command(cmd: dict, where: str, reference: dict, seen: dict[str, str],
         check_method(var.get("method"), here, seen, errors)
         check_reply(var.get("reply", ""), here, errors)
         check_summary(var.get("summary"), ref, here, errors)
+        for arg in var.get("required", []):
+            if arg not in optional_names(cmd.get("args", [])):
+                errors.append(f"{here}: required {arg!r} is not an optional argument")
         for tok in var.get("with", []):
             if tok.upper() not in tokens:
                 errors.append(f"{here}: with {tok!r} is not a token of the command")

@@ -54,8 +54,7 @@ CONNECTION_STATE = {
     "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
     "CLIENT REPLY", "CLIENT TRACKING", "CLIENT CACHING", "MONITOR", "RESET",
     "HELLO", "AUTH", "READONLY", "READWRITE", "QUIT", "SYNC", "PSYNC",
-    "ASKING", "CLIENT NO-EVICT", "CLIENT NO-TOUCH", "CLIENT SETNAME",
-    "CLIENT SETINFO",
+    "ASKING", "SCRIPT DEBUG",
 }
 PUBSUB = {
     "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
@@ -160,6 +159,16 @@ def json_flags(name: str, spec: dict) -> list[str]:
     return sorted(flags, key=FLAG_ORDER.index)
 
 
+def fixed_args(spec: dict) -> int:
+    """How many arguments always come before any optional one."""
+    count = 0
+    for arg in spec.get("arguments", []):
+        if arg.get("optional"):
+            break
+        count += 1
+    return count
+
+
 def json_keys(spec: dict) -> list[dict] | None:
     """Our key specs, or None when the JSON cannot say (SORT: `unknown`)."""
     out = []
@@ -194,9 +203,9 @@ def json_keys(spec: dict) -> list[dict] | None:
             else:
                 count = r["lastkey"] + 1
             # A negative start means "search backwards from the end" (MIGRATE
-            # KEYS); our form searches forwards, from the first argument that
-            # could hold the keyword.
-            start = kw["startfrom"] if kw["startfrom"] > 0 else 1
+            # KEYS); our form searches forwards, so start after the arguments
+            # that are always present, where no value can be mistaken for it.
+            start = kw["startfrom"] if kw["startfrom"] > 0 else fixed_args(spec) + 1
             out.append({"keyword": kw["keyword"], "from": start, "count": count})
     # Two specs for the same single key (GET-style read + write) are one for us.
     unique = []
