@@ -10,7 +10,8 @@ use crate::value::{ToArg, ToArgs};
 ///
 /// ```
 /// use tornadis::cmd;
-/// let c = cmd("SET").arg("key").arg(42).arg_if(true, "NX").clone();
+/// let mut c = cmd("SET");
+/// c.arg("key").arg(42).arg_if(true, "NX");
 /// assert_eq!(c.argc(), 4);
 /// ```
 pub fn cmd(name: &str) -> Cmd {
@@ -78,19 +79,19 @@ impl Cmd {
     }
 
     /// Appends one argument.
-    pub fn arg<A: ToArg + ?Sized>(&mut self, arg: &A) -> &mut Self {
+    pub fn arg<A: ToArg>(&mut self, arg: A) -> &mut Self {
         arg.write_arg(ArgWriter { cmd: self });
         self
     }
 
     /// Appends zero or more arguments (a slice, a `Vec`, a tuple, ...).
-    pub fn args<A: ToArgs + ?Sized>(&mut self, args: &A) -> &mut Self {
+    pub fn args<A: ToArgs>(&mut self, args: A) -> &mut Self {
         args.write_args(self);
         self
     }
 
     /// Appends an argument only when `cond` holds (handy for flags such as `"NX"`).
-    pub fn arg_if<A: ToArg + ?Sized>(&mut self, cond: bool, arg: &A) -> &mut Self {
+    pub fn arg_if<A: ToArg>(&mut self, cond: bool, arg: A) -> &mut Self {
         if cond {
             self.arg(arg);
         }

@@ -27,7 +27,7 @@ pub trait ToArg {
 /// ```
 /// use tornadis::Cmd;
 /// let mut c = Cmd::new();
-/// c.args(&("HSET", "user:1", ["name", "ada"], ("age", 36)));
+/// c.args(("HSET", "user:1", ["name", "ada"], ("age", 36)));
 /// assert_eq!(c.argc(), 6);
 /// ```
 pub trait ToArgs {
@@ -156,6 +156,11 @@ impl<const N: usize> ToArgs for [u8; N] {
 }
 
 impl<T: ToArgs + ?Sized> ToArgs for &T {
+    fn write_args(&self, cmd: &mut Cmd) {
+        (**self).write_args(cmd)
+    }
+}
+impl<T: ToArgs + ?Sized> ToArgs for &mut T {
     fn write_args(&self, cmd: &mut Cmd) {
         (**self).write_args(cmd)
     }
