@@ -51,4 +51,4 @@ pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr
 pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;
 pub use resp::Value;
-pub use value::{FromValue, ToArg, ToArgs};
+pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};

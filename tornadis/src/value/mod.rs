@@ -1,8 +1,20 @@
 //! Conversions between Rust values and Redis: [`ToArg`]/[`ToArgs`] for
 //! arguments, [`FromValue`] and serde for replies.
+//!
+//! - `from_value`: the [`FromValue`] trait and its impls for scalars.
+//! - `collections`: [`FromValue`] for lists, sets, maps, pairs and tuples.
+//! - `de`: a serde [`Deserializer`](ValueDeserializer) over a [`Value`](crate::Value),
+//!   [`from_value_serde`] and the [`Serde`] wrapper.
+//! - `ser`: [`Fields`], a serde `Serialize` value written as field/value arguments.
+//! - `to_arg`: [`ToArg`] and [`ToArgs`].
 
+mod collections;
+mod de;
 mod from_value;
+mod ser;
 mod to_arg;
 
+pub use de::{from_value_serde, Serde, ValueDeserializer};
 pub use from_value::FromValue;
+pub use ser::Fields;
 pub use to_arg::{ToArg, ToArgs};
