@@ -37,6 +37,7 @@ pub use bytes;
 mod client;
 mod cmd;
 pub mod command_info;
+pub mod commands;
 mod config;
 mod config_url;
 mod connection;
@@ -47,6 +48,7 @@ pub mod value;
 
 pub use client::{Client, Request, ResponseFuture};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
+pub use commands::Commands;
 pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr};
 pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;

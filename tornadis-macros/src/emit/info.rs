@@ -1,0 +1,105 @@
+//! The static command metadata: `COMMANDS`, the `INFO_*` statics and lookups.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::values::ident;
+use crate::model::{Command, KeySpec, Table};
+
+fn key_spec(k: &KeySpec) -> TokenStream {
+    match k {
+        KeySpec::Range { first, last, step } => quote!(
+            ::tornadis::command_info::KeySpec::Range { first: #first, last: #last, step: #step }
+        ),
+        KeySpec::Keynum {
+            numkeys,
+            first,
+            step,
+        } => quote!(
+            ::tornadis::command_info::KeySpec::Keynum { numkeys: #numkeys, first: #first, step: #step }
+        ),
+        KeySpec::Keyword {
+            keyword,
+            from,
+            count,
+        } => quote!(
+            ::tornadis::command_info::KeySpec::Keyword { keyword: #keyword, from: #from, count: #count }
+        ),
+    }
+}
+
+fn info(c: &Command) -> TokenStream {
+    let Command {
+        name,
+        group,
+        since,
+        arity,
+        ..
+    } = c;
+    let method = match &c.method {
+        Some(m) => quote!(::std::option::Option::Some(#m)),
+        None => quote!(::std::option::Option::None),
+    };
+    let flags: Vec<_> = c
+        .flags
+        .iter()
+        .map(|f| {
+            let f = ident(f);
+            quote!(::tornadis::command_info::CommandFlags::#f.0)
+        })
+        .collect();
+    let flags = if flags.is_empty() {
+        quote!(0)
+    } else {
+        quote!(#(#flags)|*)
+    };
+    let keys = c.keys.iter().map(key_spec);
+    quote! {
+        ::tornadis::command_info::CommandInfo {
+            name: #name,
+            method: #method,
+            group: #group,
+            since: #since,
+            arity: #arity,
+            flags: ::tornadis::command_info::CommandFlags(#flags),
+            keys: &[#(#keys),*],
+        }
+    }
+}
+
+/// `COMMANDS` (sorted by name, as the table is), an `INFO_*` static per
+/// command with methods, and the lookup functions.
+pub fn metadata(t: &Table) -> TokenStream {
+    let infos = t.commands.iter().map(info);
+    let statics = t
+        .commands
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.methods.is_empty())
+        .map(|(i, c)| {
+            let id = ident(&c.info_ident);
+            quote!(static #id: &::tornadis::command_info::CommandInfo = &COMMANDS[#i];)
+        });
+    quote! {
+        /// Metadata of every command in the spec table, sorted by name.
+        pub static COMMANDS: &[::tornadis::command_info::CommandInfo] = &[#(#infos),*];
+
+        #(#statics)*
+
+        /// The metadata of a command by name, in any case: `"get"`, `"CLIENT KILL"`,
+        /// `"client kill"`.
+        pub fn lookup(name: &str) -> ::std::option::Option<&'static ::tornadis::command_info::CommandInfo> {
+            ::tornadis::commands::__lookup(COMMANDS, name)
+        }
+
+        /// The metadata of a command from its raw first two arguments, without
+        /// allocating: a container command such as `CLIENT` resolves with its
+        /// subcommand (`CLIENT KILL`), any other command by its first argument.
+        pub fn lookup_args(
+            first: &[u8],
+            second: ::std::option::Option<&[u8]>,
+        ) -> ::std::option::Option<&'static ::tornadis::command_info::CommandInfo> {
+            ::tornadis::commands::__lookup_args(COMMANDS, first, second)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The types that go with the methods: options builders and `oneof` enums.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::values::{data_members, ident, positional, value_type, write, Ctx, Empty};
+use crate::model::{args::syntax, Arg, Kind, Method};
+
+fn since(a: &Arg) -> String {
+    a.since
+        .as_ref()
+        .map(|s| format!(" Since Redis {s}."))
+        .unwrap_or_default()
+}
+
+/// One builder method of an options struct: `a` (made required) sets `field`,
+/// after the `oneof`'s own `token` if it is one of its choices.
+fn builder(field: &TokenStream, a: &Arg, prefix: Option<&str>) -> TokenStream {
+    let mut a = a.clone();
+    a.optional = false;
+    let name = ident(&a.ident);
+    let (params, writes) = positional(&a, Empty::Skip);
+    let params = params.iter().map(|(n, t)| quote!(#n: #t));
+    let doc = format!("Sends `{}`.{}", syntax(&a), since(&a));
+    let prefix = prefix.map(|t| quote!(cmd.arg(#t);));
+    quote! {
+        #[doc = #doc]
+        pub fn #name(mut self, #(#params),*) -> Self {
+            let mut cmd = ::tornadis::Cmd::new();
+            #prefix
+            #writes
+            self.#field = cmd;
+            self
+        }
+    }
+}
+
+/// The options struct of `m`: one pre-encoded field per optional argument,
+/// so that values of any argument type can be stored without generics.
+pub fn options(m: &Method) -> TokenStream {
+    let Some(name) = &m.options else {
+        return quote!();
+    };
+    let name = ident(name);
+    let optional: Vec<&Arg> = m.args.iter().filter(|a| a.optional).collect();
+    let fields = optional.iter().map(|a| ident(&a.ident));
+    let builders = optional.iter().map(|a| {
+        let f = ident(&a.ident);
+        let field = quote!(#f);
+        match &a.kind {
+            Kind::OneOf { choices, .. } if !a.multiple => {
+                let each = choices
+                    .iter()
+                    .map(|c| builder(&field, c, a.token.as_deref()));
+                quote!(#(#each)*)
+            }
+            _ => builder(&field, a, None),
+        }
+    });
+    let doc = format!(
+        "Optional arguments of [`{with}`](Commands::{with}); each method sets one \
+         (a later call replaces an earlier choice of the same argument).",
+        with = m.with_name()
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, Default)]
+        pub struct #name { #(#fields: ::tornadis::Cmd),* }
+
+        impl #name {
+            /// No optional arguments.
+            pub fn new() -> Self {
+                Self::default()
+            }
+            #(#builders)*
+        }
+    }
+}
+
+/// The enum of a `oneof` used as a value, and its `ToArgs` impl.
+pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
+    let Kind::OneOf { enum_name, choices } = &a.kind else {
+        return quote!();
+    };
+    let name = ident(enum_name);
+    let mut required = a.clone();
+    required.optional = false;
+    required.multiple = false;
+    let doc = format!(
+        "The choices of `{}` for [`{method}`](Commands::{method}).",
+        syntax(&required)
+    );
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    for c in choices {
+        let v = ident(&crate::names::camel(&c.name));
+        let vdoc = format!("`{}`", syntax(c));
+        let (fields, binds, writes) = match &c.kind {
+            Kind::Token => (vec![], vec![], write(c, &quote!(), Empty::Skip)),
+            Kind::Block(members) if !c.multiple => {
+                let data: Vec<_> = data_members(members).collect();
+                let token = c.token.as_deref().map(|t| quote!(cmd.arg(#t);));
+                let writes = members.iter().map(|m| {
+                    let n = ident(&m.ident);
+                    write(m, &quote!(#n), Empty::Skip)
+                });
+                (
+                    data.iter().map(|m| value_type(m, Ctx::Owned)).collect(),
+                    data.iter().map(|m| ident(&m.ident)).collect(),
+                    quote!(#token #(#writes)*),
+                )
+            }
+            _ => {
+                let n = ident(&c.ident);
+                (
+                    vec![value_type(c, Ctx::Owned)],
+                    vec![n.clone()],
+                    write(c, &quote!(#n), Empty::Skip),
+                )
+            }
+        };
+        if fields.is_empty() {
+            variants.push(quote!(#[doc = #vdoc] #v));
+            arms.push(quote!(Self::#v => { #writes }));
+        } else {
+            variants.push(quote!(#[doc = #vdoc] #v(#(#fields),*)));
+            arms.push(quote!(Self::#v(#(#binds),*) => { #writes }));
+        }
+    }
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name { #(#variants),* }
+
+        impl ::tornadis::ToArgs for #name {
+            fn write_args(&self, cmd: &mut ::tornadis::Cmd) {
+                match self { #(#arms)* }
+            }
+        }
+    }
+}

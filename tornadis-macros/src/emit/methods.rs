@@ -1,0 +1,122 @@
+//! The provided methods of the `Commands` trait.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::values::{ident, positional, Empty};
+use crate::model::{Method, Reply};
+
+/// The Rust type of a reply.
+pub fn reply_type(r: &Reply) -> TokenStream {
+    match r {
+        Reply::Unit => quote!(()),
+        Reply::Bool => quote!(bool),
+        Reply::I64 => quote!(i64),
+        Reply::U64 => quote!(u64),
+        Reply::F64 => quote!(f64),
+        Reply::String => quote!(::std::string::String),
+        Reply::Value => quote!(::tornadis::Value),
+        Reply::Bytes => quote!(::tornadis::bytes::Bytes),
+        Reply::Param(c) => {
+            let p = Ident::new(&c.to_string(), Span::call_site());
+            quote!(#p)
+        }
+        Reply::Option(t) => {
+            let t = reply_type(t);
+            quote!(::std::option::Option<#t>)
+        }
+        Reply::Vec(t) => {
+            let t = reply_type(t);
+            quote!(::std::vec::Vec<#t>)
+        }
+        Reply::Map(k, v) => {
+            let (k, v) = (reply_type(k), reply_type(v));
+            quote!(::std::collections::HashMap<#k, #v>)
+        }
+        Reply::Tuple(ts) => {
+            let ts = ts.iter().map(reply_type);
+            quote!((#(#ts),*))
+        }
+    }
+}
+
+/// The plain method and, with optional arguments, its `_with` twin.
+pub fn method(m: &Method) -> TokenStream {
+    let name = ident(&m.name);
+    let info = ident(&m.info_ident);
+    let reply = reply_type(&m.reply);
+    let params = m.reply.params();
+    let generic_names: Vec<_> = params
+        .iter()
+        .map(|(c, _)| Ident::new(&c.to_string(), Span::call_site()))
+        .collect();
+    let generics = params.iter().zip(&generic_names).map(|((_, key), g)| {
+        if *key {
+            quote!(#g: ::tornadis::FromValue + ::std::cmp::Eq + ::std::hash::Hash)
+        } else {
+            quote!(#g: ::tornadis::FromValue)
+        }
+    });
+    let generics = quote!(<#(#generics),*>);
+
+    let mut params = Vec::new();
+    let mut writes = Vec::new();
+    for a in &m.args {
+        if a.optional {
+            let f = ident(&a.ident);
+            writes.push(quote!(cmd.append(&options.#f);));
+        } else {
+            let (p, w) = positional(a, Empty::Fail);
+            params.extend(p);
+            writes.push(w);
+        }
+    }
+    let names: Vec<_> = params.iter().map(|(n, _)| n.clone()).collect();
+    let params: Vec<_> = params.iter().map(|(n, t)| quote!(#n: #t)).collect();
+    let capacity = 32 + 16 * m.args.len();
+    let deprecated = m
+        .deprecated
+        .as_ref()
+        .map(|d| quote!(#[deprecated(note = #d)]));
+    // `self` and the options count as parameters for clippy.
+    let many = (params.len() + 2 > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
+    let body = quote! {
+        let mut cmd = ::tornadis::Cmd::for_command(#info, #capacity);
+        #(#writes)*
+        self.execute(cmd)
+    };
+    let docs = &m.docs;
+    let Some(options) = &m.options else {
+        return quote! {
+            #[doc = #docs]
+            #deprecated
+            #many
+            fn #name #generics(self, #(#params),*) -> Self::Output<#reply> { #body }
+        };
+    };
+    let options = ident(options);
+    let with = ident(&m.with_name());
+    let more = format!(
+        "\n\nThe optional arguments are set with [`{with}`](Self::{with}) and [`{options}`]."
+    );
+    let with_doc = format!(
+        "[`{name}`](Self::{name}) with optional arguments: see [`{options}`].\n\n{}",
+        m.docs.lines().next().unwrap_or_default()
+    );
+    let allow_deprecated = deprecated.as_ref().map(|_| quote!(#[allow(deprecated)]));
+    quote! {
+        #[doc = #docs]
+        #[doc = #more]
+        #deprecated
+        #allow_deprecated
+        #many
+        fn #name #generics(self, #(#params),*) -> Self::Output<#reply> {
+            self.#with::<#(#generic_names),*>(#(#names,)* #options::new())
+        }
+
+        #[doc = #with_doc]
+        #deprecated
+        #many
+        fn #with #generics(self, #(#params,)* options: #options) -> Self::Output<#reply> { #body }
+    }
+}

@@ -1,0 +1,64 @@
+//! Stage 3: the checked table as Rust code.
+
+mod info;
+mod items;
+mod methods;
+mod values;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::{Kind, Table};
+
+/// Everything `commands!()` expands to. `files` are the absolute paths of
+/// the spec files, included so that editing one rebuilds the invoking crate.
+pub fn table(t: &Table, files: &[String]) -> TokenStream {
+    let includes = files.iter().map(|f| {
+        quote!(
+            const _: &str = include_str!(#f);
+        )
+    });
+    let methods = t
+        .commands
+        .iter()
+        .flat_map(|c| &c.methods)
+        .map(methods::method);
+    let options = t
+        .commands
+        .iter()
+        .flat_map(|c| &c.methods)
+        .map(items::options);
+    let enums = t.commands.iter().flat_map(|c| {
+        let method = c
+            .methods
+            .first()
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        c.enums.iter().map(move |e| match &e.kind {
+            Kind::OneOf { .. } => items::oneof_enum(e, &method),
+            _ => quote!(),
+        })
+    });
+    let metadata = info::metadata(t);
+    quote! {
+        #(#includes)*
+
+        /// The typed command methods, one per command of the spec table (and
+        /// one per reply shape where a command has several).
+        ///
+        /// Provided for every [`Executor`](::tornadis::Executor): on a client
+        /// each method returns a request to await, on a typed pipeline the
+        /// pipeline with one more reply. A command with optional arguments
+        /// has two methods: `set(key, value)` and `set_with(key, value, options)`
+        /// taking its options builder.
+        pub trait Commands: ::tornadis::Executor {
+            #(#methods)*
+        }
+
+        impl<E: ::tornadis::Executor> Commands for E {}
+
+        #(#options)*
+        #(#enums)*
+        #metadata
+    }
+}

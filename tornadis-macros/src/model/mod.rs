@@ -1,0 +1,452 @@
+//! Stage 2: the spec checked and turned into what `emit` needs.
+//!
+//! Every problem is collected, never just the first: each message starts with
+//! `file:line: command `NAME`` so that a whole table can be fixed in one pass.
+
+pub mod args;
+pub mod keys;
+pub mod reply;
+
+use std::collections::BTreeMap;
+
+use crate::names;
+use crate::spec;
+pub use args::{Arg, Kind};
+pub use keys::KeySpec;
+pub use reply::Reply;
+
+/// A spec file's text and the name to show in messages.
+#[derive(Debug)]
+pub struct Source {
+    pub display: String,
+    pub text: String,
+}
+
+/// The whole table, commands sorted by name.
+#[derive(Debug)]
+pub struct Table {
+    pub commands: Vec<Command>,
+}
+
+/// One command with its metadata and typed methods.
+#[derive(Debug)]
+pub struct Command {
+    pub name: String,
+    /// The static holding its `CommandInfo`, e.g. `INFO_CLIENT_KILL`.
+    pub info_ident: String,
+    /// The primary method, unless `skip_method`.
+    pub method: Option<String>,
+    pub group: String,
+    pub since: String,
+    pub arity: i32,
+    /// `CommandFlags` constant names, e.g. `READONLY`.
+    pub flags: Vec<String>,
+    pub keys: Vec<KeySpec>,
+    pub methods: Vec<Method>,
+    /// `oneof` arguments that appear as values and so need an enum.
+    pub enums: Vec<Arg>,
+}
+
+/// One typed method: the command's own, or a variant.
+#[derive(Debug)]
+pub struct Method {
+    pub name: String,
+    /// The rustdoc text (markdown).
+    pub docs: String,
+    pub deprecated: Option<String>,
+    pub reply: Reply,
+    /// All arguments in the order they are sent; the optional ones live in
+    /// the options struct.
+    pub args: Vec<Arg>,
+    /// The options struct, when some arguments are optional.
+    pub options: Option<String>,
+    pub info_ident: String,
+}
+
+impl Method {
+    /// The method that takes the options struct.
+    pub fn with_name(&self) -> String {
+        format!("{}_with", self.name)
+    }
+}
+
+/// Flag names of FORMAT.md "Flags".
+const FLAGS: &[&str] = &[
+    "readonly",
+    "write",
+    "blocking",
+    "pubsub",
+    "noscript",
+    "fast",
+    "admin",
+    "denyoom",
+    "loading",
+    "stale",
+    "no_auth",
+    "connection_state",
+    "cacheable",
+    "nondeterministic",
+    "allow_busy",
+    "all_nodes",
+];
+
+/// Names the generated method bodies use for their own locals.
+const LOCALS: &[&str] = &["cmd", "item", "items", "empty"];
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset).unwrap_or(text).matches('\n').count() + 1
+}
+
+/// Checks every file and builds the table, or returns every problem found.
+pub fn build(sources: &[Source]) -> Result<Table, Vec<String>> {
+    let mut errs = Vec::new();
+    let mut commands = Vec::new();
+    for src in sources {
+        let file = match spec::parse(&src.text) {
+            Ok(f) => f,
+            Err((msg, span)) => {
+                let line = span.map_or(1, |s| line_of(&src.text, s.start));
+                errs.push(format!("{}:{line}: {}", src.display, msg.trim_end()));
+                continue;
+            }
+        };
+        let stem = std::path::Path::new(&src.display)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if file.group != stem {
+            errs.push(format!(
+                "{}:1: group `{}` does not match the file name (expected `{stem}`)",
+                src.display, file.group
+            ));
+        }
+        for c in &file.command {
+            let at = format!(
+                "{}:{}: command `{}`",
+                src.display,
+                line_of(&src.text, c.span().start),
+                c.get_ref().name
+            );
+            let mut local = Vec::new();
+            if let Some(cmd) = command(c.get_ref(), &file.group, &mut local) {
+                commands.push((at.clone(), cmd));
+            }
+            errs.extend(local.into_iter().map(|e| format!("{at}: {e}")));
+        }
+    }
+    check_table(&commands, &mut errs);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let mut commands: Vec<Command> = commands.into_iter().map(|(_, c)| c).collect();
+    commands.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Table { commands })
+}
+
+/// Checks names that must be unique across the whole table.
+fn check_table(commands: &[(String, Command)], errs: &mut Vec<String>) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut once = |kind: &str, name: String, at: &str, errs: &mut Vec<String>| {
+        let key = format!("{kind} `{name}`");
+        match seen.get(&key) {
+            Some(first) => errs.push(format!("{at}: duplicate {key} (first at {first})")),
+            None => {
+                seen.insert(key, at.to_string());
+            }
+        }
+    };
+    for (at, c) in commands {
+        // Loop-free via the static name: `INFO_A_B` for both `A-B` and `A B`.
+        once("command", c.info_ident.clone(), at, errs);
+        for m in &c.methods {
+            once("method", m.name.clone(), at, errs);
+            if m.options.is_some() {
+                once("method", m.with_name(), at, errs);
+            }
+            if let Some(o) = &m.options {
+                once("type", o.clone(), at, errs);
+            }
+        }
+        for e in &c.enums {
+            if let Kind::OneOf { enum_name, .. } = &e.kind {
+                once("type", enum_name.clone(), at, errs);
+            }
+        }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let words: Vec<_> = name.split(' ').collect();
+    words.len() <= 2
+        && words.iter().all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        })
+}
+
+fn valid_version(v: &str) -> bool {
+    let parts: Vec<_> = v.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Command> {
+    if !valid_name(&c.name) {
+        errs.push("names are one or two upper-case words (`GET`, `CLIENT KILL`)".into());
+        return None;
+    }
+    if !valid_version(&c.since) {
+        errs.push(format!(
+            "`since` = {:?} is not a version such as \"6.2.0\"",
+            c.since
+        ));
+    }
+    if c.arity == 0 {
+        errs.push("`arity` cannot be 0".into());
+    }
+    if c.summary.trim().is_empty() {
+        errs.push("`summary` is empty".into());
+    }
+    let mut flags = Vec::new();
+    for f in &c.flags {
+        if !FLAGS.contains(&f.as_str()) {
+            errs.push(format!("unknown flag `{f}` (known: {})", FLAGS.join(", ")));
+        } else if flags.contains(&f.to_ascii_uppercase()) {
+            errs.push(format!("flag `{f}` is listed twice"));
+        } else {
+            flags.push(f.to_ascii_uppercase());
+        }
+    }
+    let mut keys = Vec::new();
+    for (i, k) in c.keys.iter().enumerate() {
+        match keys::convert(k) {
+            Ok(k) => keys.push(k),
+            Err(e) => errs.push(format!("key spec {}: {e}", i + 1)),
+        }
+    }
+    let primary = c
+        .method
+        .clone()
+        .unwrap_or_else(|| names::snake(&c.name).unwrap_or_default());
+    let enum_prefix = names::camel(&primary);
+    let mut args = Vec::new();
+    for a in &c.args {
+        args.extend(args::convert(a, args::Place::TopLevel, &enum_prefix, errs));
+    }
+    args::check_unique(&args, "arguments", errs);
+    check_keys(c, &args, &keys, errs);
+    if let Some(bt) = &c.blocking_timeout {
+        let name = bt.strip_suffix(":ms").unwrap_or(bt);
+        let mut found = false;
+        args.iter()
+            .for_each(|a| a.walk(&mut |a| found |= a.name == name));
+        if !found {
+            errs.push(format!(
+                "`blocking_timeout` names `{name}`, which is not an argument"
+            ));
+        }
+    }
+    if matches!(&c.deprecated, Some(d) if d.trim().is_empty()) {
+        errs.push("`deprecated` must say what to use instead".into());
+    }
+    let info_ident = format!("INFO_{}", c.name.replace([' ', '-'], "_"));
+    let docs = |summary: &str, doc: &Option<String>, args: &[Arg]| {
+        let mut line = c.name.clone();
+        for a in args {
+            line.push(' ');
+            line.push_str(&args::syntax(a));
+        }
+        let mut d = format!(
+            "{summary}\n\n`{line}`\n\nAvailable since Redis {}; group `{group}`. \
+             Redis documentation: <https://redis.io/commands/{}/>.",
+            c.since,
+            c.name.to_ascii_lowercase().replace(' ', "-")
+        );
+        if let Some(doc) = doc {
+            d.push_str("\n\n");
+            d.push_str(doc.trim());
+        }
+        d
+    };
+    let mut methods = Vec::new();
+    if c.skip_method {
+        if !c.variant.is_empty() {
+            errs.push("`skip_method` commands cannot have variants".into());
+        }
+    } else {
+        let mut plans = vec![(
+            primary.clone(),
+            c.reply.clone(),
+            &c.summary,
+            &c.doc,
+            args.clone(),
+        )];
+        if c.reply.is_none() {
+            errs.push("`reply` is missing (or set `skip_method = true`)".into());
+        }
+        for v in &c.variant {
+            match args::apply_variant(&args, &v.required, &v.with) {
+                Ok(a) => plans.push((
+                    v.method.clone(),
+                    Some(v.reply.clone()),
+                    v.summary.as_ref().unwrap_or(&c.summary),
+                    v.doc.as_ref().map_or(&c.doc, |_| &v.doc),
+                    a,
+                )),
+                Err(e) => errs.extend(
+                    e.into_iter()
+                        .map(|e| format!("variant `{}`: {e}", v.method)),
+                ),
+            }
+        }
+        for (name, reply, summary, doc, args) in plans {
+            let here = format!("method `{name}`");
+            if names::snake(&name).as_deref() != Some(name.as_str()) || names::is_reserved(&name) {
+                errs.push(format!(
+                    "{here}: not a usable snake_case method name (a keyword? set `method`)"
+                ));
+                continue;
+            }
+            let Some(reply) = reply else { continue };
+            let reply = match reply::parse(&reply) {
+                Ok(r) => r,
+                Err(e) => {
+                    errs.push(format!("{here}: bad reply type `{reply}`: {e}"));
+                    continue;
+                }
+            };
+            check_method_names(&args, &here, errs);
+            let options = args
+                .iter()
+                .any(|a| a.optional)
+                .then(|| format!("{}Options", names::camel(&name)));
+            methods.push(Method {
+                docs: docs(summary, doc, &args),
+                name,
+                deprecated: c.deprecated.clone(),
+                reply,
+                args,
+                options,
+                info_ident: info_ident.clone(),
+            });
+        }
+    }
+    let mut enums: Vec<Arg> = Vec::new();
+    for m in &methods {
+        for a in &m.args {
+            let mut push = |a: &Arg| {
+                if let Kind::OneOf { enum_name, .. } = &a.kind {
+                    if !enums.iter().any(
+                        |e| matches!(&e.kind, Kind::OneOf { enum_name: n, .. } if n == enum_name),
+                    ) {
+                        enums.push(a.clone());
+                    }
+                }
+            };
+            match &a.kind {
+                // Builder methods, one per choice: only nested `oneof`s need enums.
+                Kind::OneOf { choices, .. } if a.optional && !a.multiple => {
+                    choices.iter().for_each(|c| c.walk(&mut push))
+                }
+                _ => a.walk(&mut push),
+            }
+        }
+    }
+    Some(Command {
+        name: c.name.clone(),
+        info_ident,
+        method: (!c.skip_method).then_some(primary),
+        group: group.to_string(),
+        since: c.since.clone(),
+        arity: c.arity,
+        flags,
+        keys,
+        methods,
+        enums,
+    })
+}
+
+/// Parameters and builder methods of one method must have distinct names.
+fn check_method_names(args: &[Arg], here: &str, errs: &mut Vec<String>) {
+    let mut params: Vec<&str> = Vec::new();
+    let mut builders: Vec<&str> = vec!["new"];
+    for a in args {
+        a.walk(&mut |a| {
+            let binds = a.kind != Kind::Token || a.optional;
+            if binds && LOCALS.contains(&a.ident.as_str()) {
+                errs.push(format!(
+                    "{here}: the name `{}` is used by the generated code",
+                    a.ident
+                ));
+            }
+        });
+        let list = if a.optional {
+            match &a.kind {
+                Kind::OneOf { choices, .. } if !a.multiple => {
+                    choices.iter().map(|c| c.ident.as_str()).collect()
+                }
+                _ => vec![a.ident.as_str()],
+            }
+        } else {
+            match &a.kind {
+                Kind::Token => vec![],
+                Kind::Block(m) if !a.multiple => m
+                    .iter()
+                    .filter(|m| m.kind != Kind::Token)
+                    .map(|m| m.ident.as_str())
+                    .collect(),
+                _ => vec![a.ident.as_str()],
+            }
+        };
+        let (seen, what) = if a.optional {
+            (&mut builders, "options method")
+        } else {
+            (&mut params, "parameter")
+        };
+        for n in list {
+            if seen.contains(&n) || (!a.optional && n == "options") {
+                errs.push(format!("{here}: {what} `{n}` would be defined twice"));
+            }
+            seen.push(n);
+        }
+    }
+}
+
+/// Every `key` argument must be routable: the command needs key specs, and a
+/// key at a fixed position must be inside one of them.
+fn check_keys(c: &spec::Command, args: &[Arg], keys: &[KeySpec], errs: &mut Vec<String>) {
+    let mut any_key = None;
+    args.iter().for_each(|a| {
+        a.walk(&mut |a| {
+            if a.kind == Kind::Key && any_key.is_none() {
+                any_key = Some(a.name.clone());
+            }
+        })
+    });
+    if let Some(k) = any_key {
+        if c.keys.is_empty() {
+            errs.push(format!(
+                "argument `{k}` is a key, but the command has no `keys`"
+            ));
+            return;
+        }
+    }
+    if keys.len() != c.keys.len() {
+        return; // already reported
+    }
+    let words = c.name.split(' ').count();
+    for (pos, a) in args::fixed_key_positions(args, words) {
+        if !keys.iter().any(|k| k.covers(pos)) {
+            errs.push(format!(
+                "argument `{}` is a key at position {pos}, which no key spec covers",
+                a.name
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

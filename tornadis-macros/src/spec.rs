@@ -1,0 +1,94 @@
+//! Stage 1: the spec files as written, deserialized with serde.
+//!
+//! These types mirror `commands/FORMAT.md` one to one and check nothing beyond
+//! the TOML shape (unknown fields are refused so that typos surface); the
+//! meaning is checked in `model`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One spec file: a command group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub group: String,
+    #[serde(default)]
+    pub command: Vec<Spanned<Command>>,
+}
+
+/// One `[[command]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    pub name: String,
+    pub method: Option<String>,
+    pub summary: String,
+    pub since: String,
+    pub arity: i32,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub keys: Vec<KeySpec>,
+    pub reply: Option<String>,
+    #[serde(default)]
+    pub args: Vec<Arg>,
+    pub doc: Option<String>,
+    pub deprecated: Option<String>,
+    #[serde(default)]
+    pub skip_method: bool,
+    pub blocking_timeout: Option<String>,
+    #[serde(default)]
+    pub variant: Vec<Variant>,
+}
+
+/// One `[[command.variant]]` table: another method for the same command.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub method: String,
+    #[serde(default)]
+    pub with: Vec<String>,
+    #[serde(default)]
+    pub required: Vec<String>,
+    pub reply: String,
+    pub summary: Option<String>,
+    pub doc: Option<String>,
+}
+
+/// A key spec; which fields are set tells the form (see FORMAT.md "Keys").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySpec {
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    pub step: Option<i64>,
+    pub numkeys: Option<i64>,
+    pub keyword: Option<String>,
+    pub from: Option<i64>,
+    pub count: Option<i64>,
+}
+
+/// An argument, a `oneof` choice or a `block` member.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arg {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub token: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub multiple: bool,
+    #[serde(default)]
+    pub multiple_token: bool,
+    pub since: Option<String>,
+    pub choices: Option<Vec<Arg>>,
+    pub args: Option<Vec<Arg>>,
+    pub display: Option<String>,
+}
+
+/// Parses one file. The error carries the byte range it refers to, if known.
+pub fn parse(text: &str) -> Result<File, (String, Option<std::ops::Range<usize>>)> {
+    toml::from_str(text).map_err(|e| (e.message().to_string(), e.span()))
+}
