@@ -137,6 +137,8 @@ def check_args(args, where: str, errors: list[str], in_choices: bool = False) ->
             errors.append(f"{here}: name must be lower case with '-'")
         for field in set(a) - ARG_FIELDS:
             errors.append(f"{here}: unknown field {field!r}")
+        if in_choices and a.get("optional"):
+            errors.append(f"{here}: a choice cannot be optional (make the oneof optional)")
         kind = a.get("type")
         if kind is None:
             if not in_choices or "token" not in a:
@@ -179,6 +181,8 @@ def check_keys(keys, where: str, errors: list[str]) -> None:
 def check_method(method, where: str, seen: dict[str, str], errors: list[str]) -> None:
     if not isinstance(method, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", method):
         errors.append(f"{where}: method {method!r} is not a plain snake_case identifier")
+    elif method.endswith("_with"):
+        errors.append(f"{where}: method {method!r}: the suffix _with is reserved for the options form")
     elif method in RUST_KEYWORDS:
         errors.append(f"{where}: method {method!r} is a Rust keyword")
     elif method in seen:

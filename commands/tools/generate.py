@@ -110,6 +110,14 @@ ARG_TYPES = {
 }
 OUR_ARG_TYPES = set(ARG_TYPES.values())
 
+# Argument names the JSON uses that read badly in Rust or collide with names
+# the generated code uses: (command, JSON name) -> our name.
+ARG_RENAMES = {
+    ("CLUSTER FAILOVER", "options"): "mode",
+    ("HRANDFIELD", "options"): "sample",
+    ("ZRANDMEMBER", "options"): "sample",
+}
+
 # Fields a person curates; a refresh carries them over unchanged.
 CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
            "blocking_timeout", "reply"]
@@ -215,8 +223,9 @@ def json_keys(spec: dict) -> list[dict] | None:
     return unique
 
 
-def json_arg(arg: dict, in_choices: bool = False) -> dict:
-    out: dict = {"name": arg["name"].lower().replace("_", "-").replace(" ", "-")}
+def json_arg(arg: dict, in_choices: bool = False, command: str = "") -> dict:
+    name = arg["name"].lower().replace("_", "-").replace(" ", "-")
+    out: dict = {"name": ARG_RENAMES.get((command, name), name)}
     kind = ARG_TYPES[arg["type"]]
     if not (in_choices and kind == "token"):
         out["type"] = kind
@@ -226,16 +235,17 @@ def json_arg(arg: dict, in_choices: bool = False) -> dict:
         # A few files leave the token out when it equals the name.
         out["token"] = arg["name"].upper()
     for flag in ("optional", "multiple", "multiple_token"):
-        if arg.get(flag):
+        # A choice is sent or not as its oneof is; FORMAT.md has no optional choices.
+        if arg.get(flag) and not (in_choices and flag == "optional"):
             out[flag] = True
     if "since" in arg:
         out["since"] = arg["since"]
     if "display" in arg and arg["display"] != arg["name"]:
         out["display"] = arg["display"]
     if kind == "oneof":
-        out["choices"] = [json_arg(a, in_choices=True) for a in arg.get("arguments", [])]
+        out["choices"] = [json_arg(a, True, command) for a in arg.get("arguments", [])]
     elif kind == "block":
-        out["args"] = [json_arg(a) for a in arg.get("arguments", [])]
+        out["args"] = [json_arg(a, False, command) for a in arg.get("arguments", [])]
     return out
 
 
@@ -307,7 +317,7 @@ def build(name: str, spec: dict, old: dict | None) -> dict:
         "flags": json_flags(name, spec),
         "keys": keys,
         "reply": guess_reply(spec.get("reply_schema"), bool(keys)),
-        "args": [json_arg(a) for a in spec.get("arguments", [])],
+        "args": [json_arg(a, False, name) for a in spec.get("arguments", [])],
     }
     dep = deprecation(spec)
     if dep:
