@@ -1,0 +1,226 @@
+//! [`RedisServerBuilder`]: the options of a [`RedisServer`] and the
+//! `redis-server` command line they make.
+
+use std::ffi::OsString;
+use std::time::{Duration, Instant};
+
+use super::launch::{fail, launch, listener_args, LaunchError, Paths, SENTINEL_CONFIG};
+use super::RedisServer;
+use crate::ports::PortReservation;
+use crate::raw::Auth;
+use crate::tempdir::TempDir;
+
+/// Default bound on how long a server may take to answer `PING` after
+/// being spawned; generous because the test machines may be loaded.
+pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How many ports a start tries before giving up, when each one turns out
+/// to be taken by another process between the check and the bind.
+const PORT_ATTEMPTS: usize = 10;
+
+/// Cluster nodes are declared failed after this many milliseconds without
+/// an answer; short so failover tests do not wait long.
+pub(crate) const CLUSTER_NODE_TIMEOUT_MS: u32 = 2000;
+
+/// What kind of process the builder starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) enum Mode {
+    #[default]
+    Standalone,
+    /// `--cluster-enabled yes`, with the config file and node timeout set.
+    Cluster,
+    /// `redis-server <generated config> --sentinel`; the lines are the
+    /// `sentinel …` directives of the generated config file.
+    Sentinel(Vec<String>),
+}
+
+/// An ACL user created at startup with `--user`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct AclUser {
+    name: String,
+    password: String,
+    rules: String,
+}
+
+/// Options for a [`RedisServer`]; [`start`](Self::start) launches it.
+///
+/// ```no_run
+/// use tornadis_tests::RedisServer;
+///
+/// let server = RedisServer::builder()
+///     .password("s3cret")
+///     .acl_user("app", "apppass", "+@all ~*")
+///     .arg("--maxmemory")
+///     .arg("10mb")
+///     .start();
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct RedisServerBuilder {
+    pub(super) password: Option<String>,
+    pub(super) acl_users: Vec<AclUser>,
+    pub(super) extra_args: Vec<String>,
+    pub(super) startup_timeout: Duration,
+    pub(super) mode: Mode,
+}
+
+impl Default for RedisServerBuilder {
+    fn default() -> Self {
+        RedisServerBuilder {
+            password: None,
+            acl_users: Vec::new(),
+            extra_args: Vec::new(),
+            startup_timeout: DEFAULT_STARTUP_TIMEOUT,
+            mode: Mode::Standalone,
+        }
+    }
+}
+
+impl RedisServerBuilder {
+    /// Requires this password for the default user (`--requirepass`).
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Adds an enabled ACL user with a password and ACL rules such as
+    /// `"+@all ~*"` (rules are split on whitespace).
+    pub fn acl_user(
+        mut self,
+        name: impl Into<String>,
+        password: impl Into<String>,
+        rules: impl Into<String>,
+    ) -> Self {
+        self.acl_users.push(AclUser {
+            name: name.into(),
+            password: password.into(),
+            rules: rules.into(),
+        });
+        self
+    }
+
+    /// Appends one raw command-line argument, e.g. `"--maxmemory"` then
+    /// `"10mb"`. Extra arguments come last, so they override the defaults.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.extra_args.push(arg.into());
+        self
+    }
+
+    /// Appends raw command-line arguments (see [`arg`](Self::arg)).
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.extra_args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Bounds how long [`start`](Self::start) and
+    /// [`RedisServer::restart`] wait for the server to answer `PING`
+    /// (default [`DEFAULT_STARTUP_TIMEOUT`]).
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+
+    /// The default user's password, if set.
+    pub(crate) fn password_value(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// Starts a cluster-enabled node (for [`RedisCluster`](crate::RedisCluster)).
+    pub(crate) fn cluster_node(mut self) -> Self {
+        self.mode = Mode::Cluster;
+        self
+    }
+
+    /// Starts a sentinel whose generated config holds these directives
+    /// (for [`SentinelGroup`](crate::SentinelGroup)).
+    pub(crate) fn sentinel(mut self, directives: Vec<String>) -> Self {
+        self.mode = Mode::Sentinel(directives);
+        self
+    }
+
+    /// Starts the server on a free port and waits until it answers `PING`
+    /// over TCP and over its unix socket.
+    ///
+    /// # Panics
+    /// If `redis-server` is missing, exits during startup or does not
+    /// answer in time; the message includes the end of its log.
+    pub fn start(self) -> RedisServer {
+        let dir = TempDir::new("tornadis-redis")
+            .unwrap_or_else(|e| panic!("cannot create a temp dir for redis-server: {e}"));
+        let unix_socket = dir.path().join("redis.sock");
+        let log_path = dir.path().join("redis.log");
+        let mut taken = Vec::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let port = PortReservation::reserve(self.mode == Mode::Cluster);
+            let paths = Paths {
+                dir: dir.path(),
+                unix_socket: &unix_socket,
+                log: &log_path,
+            };
+            let deadline = Instant::now() + self.startup_timeout;
+            match launch(&self, port.port(), &paths, deadline) {
+                Ok(child) => {
+                    return RedisServer {
+                        pid: child.id(),
+                        child: Some(child),
+                        builder: self,
+                        port,
+                        unix_socket,
+                        log_path,
+                        dir,
+                    }
+                }
+                Err(LaunchError::PortTaken) => taken.push(port.port()),
+                Err(LaunchError::Failed(why)) => fail(&why, &log_path),
+            }
+        }
+        fail(
+            &format!("every port tried was taken by another process: {taken:?}"),
+            &log_path,
+        )
+    }
+
+    /// The auth that lets the fixture itself talk to the server.
+    pub(super) fn auth(&self) -> Auth {
+        Auth {
+            user: None,
+            password: self.password.clone(),
+        }
+    }
+
+    /// The full `redis-server` command line for a server on `port`.
+    pub(super) fn command_line(&self, port: u16, paths: &Paths<'_>) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Mode::Sentinel(_) = self.mode {
+            // The config file must be the first argument.
+            args.push(paths.dir.join(SENTINEL_CONFIG).into());
+            args.push("--sentinel".into());
+        }
+        args.extend(listener_args(port, paths));
+        let mut push = |items: &[&str]| args.extend(items.iter().map(OsString::from));
+        push(&["--save", "", "--appendonly", "no"]);
+        // DEBUG SLEEP / DEBUG RELOAD etc. are refused by default since 7.0.
+        push(&["--enable-debug-command", "yes"]);
+        if let Some(password) = &self.password {
+            push(&["--requirepass", password]);
+        }
+        for user in &self.acl_users {
+            let password = format!(">{}", user.password);
+            push(&["--user", &user.name, "on", &password]);
+            push(&user.rules.split_whitespace().collect::<Vec<_>>());
+        }
+        if self.mode == Mode::Cluster {
+            let config_file = format!("nodes-{port}.conf");
+            let timeout = CLUSTER_NODE_TIMEOUT_MS.to_string();
+            push(&["--cluster-enabled", "yes"]);
+            push(&["--cluster-config-file", &config_file]);
+            push(&["--cluster-node-timeout", &timeout]);
+        }
+        args.extend(self.extra_args.iter().map(OsString::from));
+        args
+    }
+}
