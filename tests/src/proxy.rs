@@ -425,7 +425,9 @@ async fn pump(
             }
         } else if !chunk.is_empty() {
             pause(current.delay).await;
-            shared.to_client.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+            shared
+                .to_client
+                .fetch_add(chunk.len() as u64, Ordering::SeqCst);
             shared.writes_to_client.fetch_add(1, Ordering::SeqCst);
             to.write_all(chunk).await?;
         }
