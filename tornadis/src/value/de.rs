@@ -59,13 +59,15 @@ pub fn from_value_serde<T: DeserializeOwned>(value: Value) -> Result<T, Error> {
 ///
 /// ```no_run
 /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
-/// use serde::Deserialize;
-/// use tornadis::Serde;
+/// use serde::{Deserialize, Serialize};
+/// use tornadis::{Fields, Serde};
 ///
-/// #[derive(Deserialize)]
+/// #[derive(Serialize, Deserialize)]
 /// struct User { name: String, age: u32 }
 ///
-/// let Serde(user): Serde<User> = client.call(("HGETALL", "user:1")).await?;
+/// let user = User { name: "ada".into(), age: 36 };
+/// client.call(("HSET", "user:1", Fields(&user))).await?;
+/// let Serde(user): Serde<User> = client.call_as(("HGETALL", "user:1")).await?;
 /// # Ok(()) }
 /// ```
 ///
@@ -143,10 +145,16 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
             Value::Integer(i) => visitor.visit_i64(i),
             Value::Double(d) => visitor.visit_f64(d),
             Value::Boolean(b) => visitor.visit_bool(b),
+            // Big numbers that fit as integers (buffering visitors, as used
+            // by untagged enums, take no i128); others as their digits.
             Value::BigNumber(b) => {
-                match std::str::from_utf8(&b).ok().and_then(|s| s.parse().ok()) {
-                    Some(i) => visitor.visit_i128(i),
-                    None => visit_text(&b, visitor),
+                let text = std::str::from_utf8(&b).unwrap_or("");
+                if let Ok(i) = text.parse::<i64>() {
+                    visitor.visit_i64(i)
+                } else if let Ok(u) = text.parse::<u64>() {
+                    visitor.visit_u64(u)
+                } else {
+                    visit_text(&b, visitor)
                 }
             }
             Value::Array(items) | Value::Set(items) | Value::Push(items) => {
@@ -464,6 +472,7 @@ struct MapDeserializer {
     /// (not map keys, which may be user data).
     field: Option<String>,
     named: bool,
+    /// How many entries were taken so far.
     index: usize,
 }
 
@@ -481,7 +490,10 @@ impl MapDeserializer {
     fn context(&self, err: Error, part: &str) -> Error {
         match &self.field {
             Some(field) => in_context(err, format_args!("at field `{field}`")),
-            None => in_context(err, format_args!("at the {part} of entry {}", self.index)),
+            None => in_context(
+                err,
+                format_args!("at the {part} of entry {}", self.index.saturating_sub(1)),
+            ),
         }
     }
 }
@@ -591,3 +603,6 @@ impl<'de> VariantAccess<'de> for VariantDeserializer {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -460,3 +460,6 @@ impl ser::Serializer for ScalarSerializer {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests;
