@@ -494,4 +494,80 @@ mod tests {
             Bytes::from_static(b"\xff")
         );
     }
+
+    /// The same reply in its RESP2 and RESP3 forms decodes to the same value.
+    #[test]
+    fn resp2_and_resp3_shapes_decode_alike() {
+        fn same<T: FromValue + PartialEq + std::fmt::Debug>(resp2: Value, resp3: Value) -> T {
+            let a = decode::<T>(resp2).unwrap();
+            assert_eq!(a, decode::<T>(resp3).unwrap());
+            a
+        }
+        // ZSCORE / INCRBYFLOAT: bulk text vs double.
+        assert_eq!(same::<f64>(bulk("1.5"), Value::Double(1.5)), 1.5);
+        assert_eq!(
+            same::<Option<f64>>(bulk("-inf"), Value::Double(f64::NEG_INFINITY)),
+            Some(f64::NEG_INFINITY)
+        );
+        assert_eq!(same::<String>(bulk("3"), Value::Double(3.0)), "3");
+        // Nil is nil in both.
+        assert_eq!(same::<Option<String>>(Value::Nil, Value::Nil), None);
+        // Script booleans: integer 1 / nil vs RESP3 true.
+        assert!(same::<bool>(Value::Integer(1), Value::Boolean(true)));
+        assert_eq!(same::<i64>(Value::Integer(0), Value::Boolean(false)), 0);
+        // Big numbers vs their text.
+        assert_eq!(
+            same::<i128>(
+                bulk("99999999999999999999"),
+                Value::BigNumber("99999999999999999999".into())
+            ),
+            99_999_999_999_999_999_999
+        );
+        // INFO / CLIENT INFO: bulk vs verbatim.
+        assert_eq!(
+            same::<String>(
+                bulk("x:1"),
+                Value::Verbatim {
+                    format: *b"txt",
+                    text: "x:1".into()
+                }
+            ),
+            "x:1"
+        );
+        // SMEMBERS: array vs set.
+        assert_eq!(
+            same::<BTreeSet<String>>(
+                Value::Array(bulks(&["b", "a"])),
+                Value::Set(bulks(&["a", "b"]))
+            )
+            .len(),
+            2
+        );
+        // HGETALL / CONFIG GET: flat array vs map.
+        let resp2 = Value::Array(bulks(&["maxmemory", "0", "port", "6379"]));
+        let resp3 = Value::Map(pairs(&[("maxmemory", "0"), ("port", "6379")]));
+        same::<HashMap<String, String>>(resp2.clone(), resp3.clone());
+        same::<BTreeMap<String, u32>>(resp2.clone(), resp3.clone());
+        same::<Vec<(String, String)>>(resp2.clone(), resp3.clone());
+        same::<Vec<String>>(resp2, resp3);
+        // HELLO: flat array vs map, with integer and array values.
+        let resp2 = Value::Array(vec![
+            bulk("proto"),
+            Value::Integer(2),
+            bulk("modules"),
+            Value::Array(vec![]),
+        ]);
+        let resp3 = Value::Map(vec![
+            (bulk("proto"), Value::Integer(2)),
+            (bulk("modules"), Value::Array(vec![])),
+        ]);
+        same::<HashMap<String, Value>>(resp2, resp3);
+        // ZRANGE .. WITHSCORES: flat text vs pairs with doubles.
+        let resp2 = Value::Array(bulks(&["m", "2"]));
+        let resp3 = Value::Array(vec![Value::Array(vec![bulk("m"), Value::Double(2.0)])]);
+        assert_eq!(
+            same::<Vec<(String, f64)>>(resp2, resp3),
+            [("m".to_string(), 2.0)]
+        );
+    }
 }
