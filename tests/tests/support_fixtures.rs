@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use tornadis_tests::raw::{self, Auth};
+use tornadis_tests::wait::wait_until;
 use tornadis_tests::{RedisCluster, RedisServer, SentinelGroup};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -156,6 +157,57 @@ fn drop_kills_the_process_and_removes_the_directory() {
 }
 
 #[test]
+fn a_failed_start_explains_itself_and_cleans_up() {
+    let failure = std::panic::catch_unwind(|| {
+        RedisServer::builder()
+            .arg("--no-such-directive")
+            .arg("1")
+            .start()
+    })
+    .err()
+    .expect("a server with a bad directive must not start");
+    let message = failure
+        .downcast_ref::<String>()
+        .expect("the panic carries a formatted message");
+    assert!(message.contains("exited during startup"), "{message}");
+    // The log tail is part of the message: here, Redis's complaint.
+    assert!(message.contains("no-such-directive"), "{message}");
+    let log = message
+        .lines()
+        .find_map(|l| l.strip_prefix("--- last lines of "))
+        .and_then(|l| l.strip_suffix(" ---"))
+        .expect("the message names the log file");
+    assert!(
+        !Path::new(log).exists(),
+        "the temp dir of a failed start must be removed"
+    );
+}
+
+#[test]
+fn wait_until_reports_what_it_waited_for() {
+    let mut calls = 0;
+    let result: Result<(), String> =
+        wait_until(Duration::from_millis(100), "the impossible", || {
+            calls += 1;
+            Err(format!("attempt {calls}"))
+        });
+    let message = result.unwrap_err();
+    assert!(message.contains("the impossible"), "{message}");
+    assert!(message.contains(&format!("attempt {calls}")), "{message}");
+    assert!(calls > 1);
+    let mut calls = 0;
+    let value = wait_until(Duration::from_secs(5), "the third call", || {
+        calls += 1;
+        if calls == 3 {
+            Ok(calls)
+        } else {
+            Err(String::new())
+        }
+    });
+    assert_eq!(value, Ok(3));
+}
+
+#[test]
 fn parallel_starts_get_distinct_ports() {
     let servers: Vec<RedisServer> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..6).map(|_| s.spawn(RedisServer::start)).collect();
@@ -223,6 +275,13 @@ fn cluster_comes_up_and_fails_over() {
         cluster.roles()[owner],
         tornadis_tests::cluster::Role::Failed
     );
+    assert_eq!(cluster.node(replica).cli(&["GET", "greeting"]), "hi");
+
+    // Restarted on its port with its saved config, the old primary rejoins
+    // as a replica of the node that took over.
+    cluster.restart_node(owner);
+    cluster.wait_until_ok();
+    assert_eq!(cluster.primary_of(owner), Some(replica));
 }
 
 #[test]
