@@ -164,8 +164,7 @@ fn a_failed_start_explains_itself_and_cleans_up() {
             .arg("1")
             .start()
     })
-    .err()
-    .expect("a server with a bad directive must not start");
+    .expect_err("a server with a bad directive must not start");
     let message = failure
         .downcast_ref::<String>()
         .expect("the panic carries a formatted message");
