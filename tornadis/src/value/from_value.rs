@@ -66,7 +66,7 @@ pub trait FromValue: Sized {
 }
 
 /// Decodes every element of an array-like reply as a `T`.
-pub(crate) fn decode_list<T: FromValue>(value: Value, list: &'static str) -> Result<Vec<T>, Error> {
+fn decode_list<T: FromValue>(value: Value, list: &'static str) -> Result<Vec<T>, Error> {
     list_items(value, list)?
         .into_iter()
         .enumerate()
@@ -76,7 +76,7 @@ pub(crate) fn decode_list<T: FromValue>(value: Value, list: &'static str) -> Res
 
 /// The elements of an array, set or push reply; a map gives its keys and values
 /// in turn, as the same command would send them in RESP2.
-pub(crate) fn list_items(value: Value, list: &'static str) -> Result<Vec<Value>, Error> {
+fn list_items(value: Value, list: &'static str) -> Result<Vec<Value>, Error> {
     match reply(value)? {
         Value::Array(items) | Value::Set(items) | Value::Push(items) => Ok(items),
         Value::Map(pairs) => Ok(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect()),
@@ -162,7 +162,7 @@ pub(crate) fn text_bytes(value: Value) -> Result<Bytes, Value> {
 
 /// Formats a double the way Redis writes scores: integral values without a
 /// fraction, infinities as `inf`/`-inf`.
-pub(crate) fn format_double(d: f64) -> String {
+fn format_double(d: f64) -> String {
     if d.is_nan() {
         "nan".into()
     } else if d.is_infinite() {
@@ -226,7 +226,7 @@ impl FromValue for bool {
     }
 }
 
-pub(crate) fn parse_bool(text: &[u8]) -> Option<bool> {
+fn parse_bool(text: &[u8]) -> Option<bool> {
     match text {
         b"1" => Some(true),
         b"0" => Some(false),
