@@ -53,115 +53,24 @@ pub(super) fn parse(frame: &Bytes, stack: &mut Vec<Open>) -> Result<Value, Error
     result
 }
 
+/// One element read from the frame.
+enum Item {
+    /// A scalar, a null aggregate or an empty aggregate: a finished value.
+    Value(Value),
+    /// The header of an aggregate whose elements follow.
+    Open(Open),
+}
+
 fn parse_inner(frame: &Bytes, stack: &mut Vec<Open>) -> Result<Value, Error> {
     let buf: &[u8] = frame;
     let mut pos = 0;
     loop {
-        let start = pos;
-        let ty = *buf.get(start).ok_or_else(|| truncated(start))?;
-        let at = start + 1;
-        let mut value = match ty {
-            b'+' | b'-' | b'(' | b',' => {
-                let cr = lex::find_line_end(buf, at)?.ok_or_else(|| truncated(start))?;
-                pos = cr + 2;
-                let text = frame.slice(at..cr);
-                match ty {
-                    b'+' => Value::SimpleString(text),
-                    b'-' => Value::Error(ServerError::new(text)),
-                    b'(' => {
-                        lex::big_number(&text, at)?;
-                        Value::BigNumber(text)
-                    }
-                    _ => Value::Double(lex::double(&text, at)?),
-                }
+        let mut value = match element(frame, &mut pos)? {
+            Item::Value(v) => v,
+            Item::Open(open) => {
+                stack.push(open);
+                continue;
             }
-            b':' => {
-                let (n, next) = lex::int_line(buf, at)?.ok_or_else(|| truncated(start))?;
-                pos = next;
-                Value::Integer(n)
-            }
-            b'_' => {
-                expect(buf, at, b"\r\n", "malformed null")?;
-                pos = at + 2;
-                Value::Nil
-            }
-            b'#' => {
-                let v = match buf.get(at) {
-                    Some(b't') => true,
-                    Some(b'f') => false,
-                    _ => return Err(bad("malformed boolean", start)),
-                };
-                expect(buf, at + 1, b"\r\n", "malformed boolean")?;
-                pos = at + 3;
-                Value::Boolean(v)
-            }
-            b'$' | b'=' | b'!' => {
-                let (len, next) =
-                    lex::len_line(buf, at, "bulk length")?.ok_or_else(|| truncated(start))?;
-                let n = match len {
-                    Len::Null if ty == b'$' => {
-                        pos = next;
-                        Value::Nil
-                    }
-                    Len::Null => return Err(bad("negative bulk length", at)),
-                    Len::N(n) => {
-                        let end = usize::try_from(n)
-                            .ok()
-                            .and_then(|n| next.checked_add(n))
-                            .filter(|&end| end <= buf.len())
-                            .ok_or_else(|| truncated(start))?;
-                        lex::crlf_at(buf, end)?;
-                        pos = end + 2;
-                        Value::Bulk(frame.slice(next..end))
-                    }
-                };
-                match (ty, n) {
-                    (b'=', Value::Bulk(b)) => verbatim(b, next)?,
-                    (b'!', Value::Bulk(b)) => Value::Error(ServerError::new(b)),
-                    (_, v) => v,
-                }
-            }
-            b'*' | b'~' | b'>' | b'%' | b'|' => {
-                let (len, next) =
-                    lex::len_line(buf, at, "element count")?.ok_or_else(|| truncated(start))?;
-                pos = next;
-                let n = match len {
-                    Len::Null if ty == b'*' => 0,
-                    Len::Null => return Err(bad("negative element count", at)),
-                    Len::N(n) => usize::try_from(n).map_err(|_| truncated(start))?,
-                };
-                // The whole frame is buffered, so the bytes left bound how many
-                // elements can really follow, whatever the header claims.
-                let room = (buf.len() - pos.min(buf.len())) / MIN_ELEMENT_LEN;
-                match (ty, len, n) {
-                    (_, Len::Null, _) => Value::Nil,
-                    (b'%', _, 0) => Value::Map(Vec::new()),
-                    (b'|', _, 0) => {
-                        stack.push(Open::Annotating(Vec::new()));
-                        continue;
-                    }
-                    (b'%' | b'|', _, _) => {
-                        let left = n.checked_mul(2).ok_or_else(|| truncated(start))?;
-                        stack.push(Open::Map {
-                            attribute: ty == b'|',
-                            pairs: Vec::with_capacity(n.min(room / 2)),
-                            key: None,
-                            left,
-                        });
-                        continue;
-                    }
-                    (_, _, 0) => seq(seq_kind(ty), Vec::new()),
-                    _ => {
-                        stack.push(Open::Seq {
-                            kind: seq_kind(ty),
-                            items: Vec::with_capacity(n.min(room)),
-                            left: n,
-                        });
-                        continue;
-                    }
-                }
-            }
-            _ => return Err(bad(&format!("unknown RESP type byte 0x{ty:02x}"), start)),
         };
         // Hand the finished value to the innermost open aggregate; each
         // aggregate it completes is handed on upwards in turn.
@@ -172,24 +81,49 @@ fn parse_inner(frame: &Bytes, stack: &mut Vec<Open>) -> Result<Value, Error> {
                 }
                 return Ok(value);
             };
+            // After taking the value, an aggregate reads the elements that
+            // follow straight into itself while they are scalars: most replies
+            // are flat, and this skips the round trip through the stack.
+            let mut nested = None;
             match top {
                 Open::Seq { items, left, .. } => {
                     items.push(value);
                     *left = left.saturating_sub(1);
-                    if *left > 0 {
-                        break;
+                    while *left > 0 {
+                        match element(frame, &mut pos)? {
+                            Item::Value(v) => {
+                                items.push(v);
+                                *left -= 1;
+                            }
+                            Item::Open(open) => {
+                                nested = Some(open);
+                                break;
+                            }
+                        }
                     }
                 }
                 Open::Map {
                     pairs, key, left, ..
                 } => {
-                    match key.take() {
-                        None => *key = Some(value),
-                        Some(k) => pairs.push((k, value)),
-                    }
-                    *left = left.saturating_sub(1);
-                    if *left > 0 {
-                        break;
+                    let mut value = Some(value);
+                    loop {
+                        if let Some(v) = value.take() {
+                            match key.take() {
+                                None => *key = Some(v),
+                                Some(k) => pairs.push((k, v)),
+                            }
+                            *left = left.saturating_sub(1);
+                        }
+                        if *left == 0 {
+                            break;
+                        }
+                        match element(frame, &mut pos)? {
+                            Item::Value(v) => value = Some(v),
+                            Item::Open(open) => {
+                                nested = Some(open);
+                                break;
+                            }
+                        }
                     }
                 }
                 Open::Annotating(attributes) => {
@@ -201,6 +135,10 @@ fn parse_inner(frame: &Bytes, stack: &mut Vec<Open>) -> Result<Value, Error> {
                     };
                     continue;
                 }
+            }
+            if let Some(open) = nested {
+                stack.push(open);
+                break;
             }
             // The innermost aggregate has all its elements.
             value = match stack.pop() {
@@ -222,6 +160,109 @@ fn parse_inner(frame: &Bytes, stack: &mut Vec<Open>) -> Result<Value, Error> {
             };
         }
     }
+}
+
+/// Reads the element at `*pos` and moves `*pos` past it (past the header only,
+/// for an aggregate whose elements follow).
+#[inline]
+fn element(frame: &Bytes, pos: &mut usize) -> Result<Item, Error> {
+    let buf: &[u8] = frame;
+    let start = *pos;
+    let ty = *buf.get(start).ok_or_else(|| truncated(start))?;
+    let at = start + 1;
+    let value = match ty {
+        b'$' | b'=' | b'!' => {
+            let (len, next) =
+                lex::len_line(buf, at, "bulk length")?.ok_or_else(|| truncated(start))?;
+            match len {
+                Len::Null if ty == b'$' => {
+                    *pos = next;
+                    Value::Nil
+                }
+                Len::Null => return Err(bad("negative bulk length", at)),
+                Len::N(n) => {
+                    let end = usize::try_from(n)
+                        .ok()
+                        .and_then(|n| next.checked_add(n))
+                        .filter(|&end| end <= buf.len())
+                        .ok_or_else(|| truncated(start))?;
+                    lex::crlf_at(buf, end)?;
+                    *pos = end + 2;
+                    let payload = frame.slice(next..end);
+                    match ty {
+                        b'$' => Value::Bulk(payload),
+                        b'!' => Value::Error(ServerError::new(payload)),
+                        _ => verbatim(payload, next)?,
+                    }
+                }
+            }
+        }
+        b'+' | b'-' | b'(' | b',' => {
+            let cr = lex::find_line_end(buf, at)?.ok_or_else(|| truncated(start))?;
+            *pos = cr + 2;
+            let text = frame.slice(at..cr);
+            match ty {
+                b'+' => Value::SimpleString(text),
+                b'-' => Value::Error(ServerError::new(text)),
+                b'(' => {
+                    lex::big_number(&text, at)?;
+                    Value::BigNumber(text)
+                }
+                _ => Value::Double(lex::double(&text, at)?),
+            }
+        }
+        b':' => {
+            let (n, next) = lex::int_line(buf, at)?.ok_or_else(|| truncated(start))?;
+            *pos = next;
+            Value::Integer(n)
+        }
+        b'_' => {
+            expect(buf, at, b"\r\n", "malformed null")?;
+            *pos = at + 2;
+            Value::Nil
+        }
+        b'#' => {
+            let v = match buf.get(at) {
+                Some(b't') => true,
+                Some(b'f') => false,
+                _ => return Err(bad("malformed boolean", start)),
+            };
+            expect(buf, at + 1, b"\r\n", "malformed boolean")?;
+            *pos = at + 3;
+            Value::Boolean(v)
+        }
+        b'*' | b'~' | b'>' | b'%' | b'|' => {
+            let (len, next) =
+                lex::len_line(buf, at, "element count")?.ok_or_else(|| truncated(start))?;
+            *pos = next;
+            let n = match len {
+                Len::Null if ty == b'*' => return Ok(Item::Value(Value::Nil)),
+                Len::Null => return Err(bad("negative element count", at)),
+                Len::N(n) => usize::try_from(n).map_err(|_| truncated(start))?,
+            };
+            // The whole frame is buffered, so the bytes left bound how many
+            // elements can really follow, whatever the header claims.
+            let room = (buf.len() - next.min(buf.len())) / MIN_ELEMENT_LEN;
+            return Ok(match (ty, n) {
+                (b'%', 0) => Item::Value(Value::Map(Vec::new())),
+                (b'|', 0) => Item::Open(Open::Annotating(Vec::new())),
+                (b'%' | b'|', _) => Item::Open(Open::Map {
+                    attribute: ty == b'|',
+                    pairs: Vec::with_capacity(n.min(room / 2)),
+                    key: None,
+                    left: n.checked_mul(2).ok_or_else(|| truncated(start))?,
+                }),
+                (_, 0) => Item::Value(seq(seq_kind(ty), Vec::new())),
+                _ => Item::Open(Open::Seq {
+                    kind: seq_kind(ty),
+                    items: Vec::with_capacity(n.min(room)),
+                    left: n,
+                }),
+            });
+        }
+        _ => return Err(bad(&format!("unknown RESP type byte 0x{ty:02x}"), start)),
+    };
+    Ok(Item::Value(value))
 }
 
 fn seq_kind(ty: u8) -> SeqKind {
