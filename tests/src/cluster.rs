@@ -13,6 +13,11 @@ use crate::wait::wait_until;
 /// Number of nodes in the cluster.
 pub const NODES: usize = 6;
 
+/// Nodes are declared failed after this many milliseconds without an
+/// answer (`--cluster-node-timeout`); short so failover tests do not wait
+/// long.
+pub const NODE_TIMEOUT_MS: u32 = 2000;
+
 /// Number of hash slots in Redis Cluster.
 pub const SLOTS: u16 = 16384;
 

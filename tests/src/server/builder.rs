@@ -18,10 +18,6 @@ pub const DEFAULT_STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 /// to be taken by another process between the check and the bind.
 const PORT_ATTEMPTS: usize = 10;
 
-/// Cluster nodes are declared failed after this many milliseconds without
-/// an answer; short so failover tests do not wait long.
-pub(crate) const CLUSTER_NODE_TIMEOUT_MS: u32 = 2000;
-
 /// What kind of process the builder starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -215,7 +211,7 @@ impl RedisServerBuilder {
         }
         if self.mode == Mode::Cluster {
             let config_file = format!("nodes-{port}.conf");
-            let timeout = CLUSTER_NODE_TIMEOUT_MS.to_string();
+            let timeout = crate::cluster::NODE_TIMEOUT_MS.to_string();
             push(&["--cluster-enabled", "yes"]);
             push(&["--cluster-config-file", &config_file]);
             push(&["--cluster-node-timeout", &timeout]);
