@@ -88,3 +88,113 @@ pub fn __lookup_args(
         .and_then(|s| find(table, first, Some(s)))
         .or_else(|| find(table, first, None))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command_info::CommandFlags;
+    use crate::{Executor, FromValue};
+
+    /// An executor that hands back the command instead of sending it.
+    struct Capture;
+
+    impl Executor for Capture {
+        type Output<R: FromValue> = Cmd;
+        fn execute<R: FromValue>(self, cmd: Cmd) -> Cmd {
+            cmd
+        }
+    }
+
+    fn args(cmd: &Cmd) -> Vec<String> {
+        cmd.arg_slices()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn methods_encode_arguments_in_order() {
+        assert_eq!(args(&Capture.get::<String>("k")), ["GET", "k"]);
+        assert_eq!(args(&Capture.set("k", 42)), ["SET", "k", "42"]);
+        let set = Capture.set_with("k", "v", SetOptions::new().xx().nx().ex(10).get());
+        // The later choice of a `oneof` replaces the earlier one; order is the spec's.
+        assert_eq!(args(&set), ["SET", "k", "v", "NX", "GET", "EX", "10"]);
+        assert_eq!(
+            args(&Capture.set_get::<String>("k", "v")),
+            ["SET", "k", "v", "GET"]
+        );
+        assert_eq!(
+            args(&Capture.mset([("a", "1"), ("b", "2")])),
+            ["MSET", "a", "1", "b", "2"]
+        );
+        assert_eq!(args(&Capture.del(["a", "b"])), ["DEL", "a", "b"]);
+    }
+
+    #[test]
+    fn commands_carry_their_metadata() {
+        let del = Capture.del(["a"]);
+        let info = del.info().expect("typed methods attach metadata");
+        assert_eq!(info.name, "DEL");
+        assert_eq!(info.method, Some("del"));
+        assert!(info.flags.contains(CommandFlags::WRITE));
+        assert!(std::ptr::eq(
+            info,
+            lookup("del").expect("DEL is in the table")
+        ));
+    }
+
+    #[test]
+    fn empty_required_lists_fail_before_sending() {
+        let cmd = Capture.del(Vec::<&str>::new());
+        let err = cmd.validate().expect_err("DEL needs a key");
+        assert!(err.is_client());
+        assert!(err.detail().contains("DEL: `key`"), "{}", err.detail());
+        assert!(Capture.del(["k"]).validate().is_ok());
+    }
+
+    #[test]
+    fn nan_scores_fail_before_sending() {
+        let cmd = Capture.zadd("z", [(f64::NAN, "m")]);
+        assert!(cmd.validate().expect_err("NaN score").is_client());
+    }
+
+    #[test]
+    fn the_table_is_sorted_and_complete() {
+        assert!(COMMANDS.len() > 200, "{} commands", COMMANDS.len());
+        assert!(COMMANDS.windows(2).all(|w| w[0].name < w[1].name));
+        for info in COMMANDS {
+            assert!(std::ptr::eq(lookup(info.name).expect("every name"), info));
+            let mut words = info.name.split(' ');
+            let first = words.next().unwrap_or_default().to_ascii_lowercase();
+            let second = words.next().map(str::to_ascii_lowercase);
+            let found = lookup_args(first.as_bytes(), second.as_deref().map(str::as_bytes));
+            assert!(
+                std::ptr::eq(found.expect("every name"), info),
+                "{}",
+                info.name
+            );
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(lookup("client kill").map(|i| i.name), Some("CLIENT KILL"));
+        assert_eq!(
+            lookup("  Client   KILL ").map(|i| i.name),
+            Some("CLIENT KILL")
+        );
+        assert_eq!(lookup("GET").map(|i| i.method), Some(Some("get")));
+        assert!(lookup("").is_none());
+        assert!(lookup("get get get").is_none());
+        assert!(lookup("nosuchcommand").is_none());
+        // A plain command ignores its first argument; a container uses it.
+        assert_eq!(
+            lookup_args(b"get", Some(b"key")).map(|i| i.name),
+            Some("GET")
+        );
+        assert_eq!(
+            lookup_args(b"Client", Some(b"kill")).map(|i| i.name),
+            Some("CLIENT KILL")
+        );
+        assert!(lookup_args(b"\xff\x00", None).is_none());
+    }
+}

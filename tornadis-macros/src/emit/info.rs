@@ -1,41 +1,49 @@
 //! The static command metadata: `COMMANDS`, the `INFO_*` statics and lookups.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::values::ident;
 use crate::model::{Command, KeySpec, Table};
 
+fn u(n: u16) -> Literal {
+    Literal::u16_unsuffixed(n)
+}
+
+fn i(n: i16) -> Literal {
+    Literal::i16_unsuffixed(n)
+}
+
 fn key_spec(k: &KeySpec) -> TokenStream {
     match k {
-        KeySpec::Range { first, last, step } => quote!(
-            ::tornadis::command_info::KeySpec::Range { first: #first, last: #last, step: #step }
-        ),
+        KeySpec::Range { first, last, step } => {
+            let (first, last, step) = (u(*first), i(*last), u(*step));
+            quote!(::tornadis::command_info::KeySpec::Range { first: #first, last: #last, step: #step })
+        }
         KeySpec::Keynum {
             numkeys,
             first,
             step,
-        } => quote!(
-            ::tornadis::command_info::KeySpec::Keynum { numkeys: #numkeys, first: #first, step: #step }
-        ),
+        } => {
+            let (numkeys, first, step) = (u(*numkeys), u(*first), u(*step));
+            quote!(::tornadis::command_info::KeySpec::Keynum { numkeys: #numkeys, first: #first, step: #step })
+        }
         KeySpec::Keyword {
             keyword,
             from,
             count,
-        } => quote!(
-            ::tornadis::command_info::KeySpec::Keyword { keyword: #keyword, from: #from, count: #count }
-        ),
+        } => {
+            let (from, count) = (u(*from), i(*count));
+            quote!(::tornadis::command_info::KeySpec::Keyword { keyword: #keyword, from: #from, count: #count })
+        }
     }
 }
 
 fn info(c: &Command) -> TokenStream {
     let Command {
-        name,
-        group,
-        since,
-        arity,
-        ..
+        name, group, since, ..
     } = c;
+    let arity = Literal::i32_unsuffixed(c.arity);
     let method = match &c.method {
         Some(m) => quote!(::std::option::Option::Some(#m)),
         None => quote!(::std::option::Option::None),
@@ -78,6 +86,7 @@ pub fn metadata(t: &Table) -> TokenStream {
         .filter(|(_, c)| !c.methods.is_empty())
         .map(|(i, c)| {
             let id = ident(&c.info_ident);
+            let i = Literal::usize_unsuffixed(i);
             quote!(static #id: &::tornadis::command_info::CommandInfo = &COMMANDS[#i];)
         });
     quote! {

@@ -18,7 +18,15 @@ fn since(a: &Arg) -> String {
 fn builder(field: &TokenStream, a: &Arg, prefix: Option<&str>) -> TokenStream {
     let mut a = a.clone();
     a.optional = false;
-    let name = ident(&a.ident);
+    let name = ident(&a.builder_name());
+    // `ex(seconds)` reads better than `ex(ex)`: name a lone value after its display.
+    if !matches!(a.kind, Kind::Token | Kind::Block(_)) {
+        if let Some(d) = crate::names::ident(&a.display) {
+            if !crate::model::is_local(&d) {
+                a.ident = d;
+            }
+        }
+    }
     let (params, writes) = positional(&a, Empty::Skip);
     let params = params.iter().map(|(n, t)| quote!(#n: #t));
     let doc = format!("Sends `{}`.{}", syntax(&a), since(&a));

@@ -73,7 +73,7 @@ pub fn method(m: &Method) -> TokenStream {
     }
     let names: Vec<_> = params.iter().map(|(n, _)| n.clone()).collect();
     let params: Vec<_> = params.iter().map(|(n, t)| quote!(#n: #t)).collect();
-    let capacity = 32 + 16 * m.args.len();
+    let capacity = proc_macro2::Literal::usize_unsuffixed(32 + 16 * m.args.len());
     let deprecated = m
         .deprecated
         .as_ref()

@@ -62,3 +62,6 @@ pub fn table(t: &Table, files: &[String]) -> TokenStream {
         #metadata
     }
 }
+
+#[cfg(test)]
+mod tests;

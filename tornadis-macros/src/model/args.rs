@@ -41,6 +41,16 @@ pub enum Kind {
 }
 
 impl Arg {
+    /// The name of its options builder method: the Redis token in lower case
+    /// where it makes an identifier (`ex`, `nx`, `limit`, `withscores`), so
+    /// the builder reads like the command; otherwise the argument's name.
+    pub fn builder_name(&self) -> String {
+        match self.token.as_deref().and_then(names::snake) {
+            Some(t) if !names::is_reserved(&t) => t,
+            _ => self.ident.clone(),
+        }
+    }
+
     /// Calls `f` on this argument and every nested choice and member.
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Arg)) {
         f(self);

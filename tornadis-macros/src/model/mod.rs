@@ -93,6 +93,11 @@ const FLAGS: &[&str] = &[
 /// Names the generated method bodies use for their own locals.
 const LOCALS: &[&str] = &["cmd", "item", "items", "empty"];
 
+/// True for names the generated method bodies use for their own locals.
+pub fn is_local(name: &str) -> bool {
+    LOCALS.contains(&name)
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).unwrap_or(text).matches('\n').count() + 1
 }
@@ -371,35 +376,30 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
 
 /// Parameters and builder methods of one method must have distinct names.
 fn check_method_names(args: &[Arg], here: &str, errs: &mut Vec<String>) {
-    let mut params: Vec<&str> = Vec::new();
-    let mut builders: Vec<&str> = vec!["new"];
+    let mut params: Vec<String> = Vec::new();
+    let mut builders: Vec<String> = vec!["new".into()];
     for a in args {
         a.walk(&mut |a| {
             let binds = a.kind != Kind::Token || a.optional;
-            if binds && LOCALS.contains(&a.ident.as_str()) {
+            if binds && is_local(&a.ident) {
                 errs.push(format!(
                     "{here}: the name `{}` is used by the generated code",
                     a.ident
                 ));
             }
         });
-        let list = if a.optional {
-            match &a.kind {
-                Kind::OneOf { choices, .. } if !a.multiple => {
-                    choices.iter().map(|c| c.ident.as_str()).collect()
-                }
-                _ => vec![a.ident.as_str()],
+        let list = match (&a.kind, a.optional) {
+            (Kind::OneOf { choices, .. }, true) if !a.multiple => {
+                choices.iter().map(Arg::builder_name).collect()
             }
-        } else {
-            match &a.kind {
-                Kind::Token => vec![],
-                Kind::Block(m) if !a.multiple => m
-                    .iter()
-                    .filter(|m| m.kind != Kind::Token)
-                    .map(|m| m.ident.as_str())
-                    .collect(),
-                _ => vec![a.ident.as_str()],
-            }
+            (_, true) => vec![a.builder_name()],
+            (Kind::Token, false) => vec![],
+            (Kind::Block(m), false) if !a.multiple => m
+                .iter()
+                .filter(|m| m.kind != Kind::Token || m.optional)
+                .map(|m| m.ident.clone())
+                .collect(),
+            (_, false) => vec![a.ident.clone()],
         };
         let (seen, what) = if a.optional {
             (&mut builders, "options method")

@@ -145,7 +145,7 @@ fn checks_names_that_would_clash() {
         r#"{ name = "get", type = "token", token = "GET", optional = true },"#,
         r#"{ name = "get", type = "token", token = "GET", optional = true },
   { name = "cmd", type = "value" },
-  { name = "mode", type = "oneof", optional = true, choices = [{ name = "get", token = "G" }, { name = "x", token = "X" }] },"#,
+  { name = "mode", type = "oneof", optional = true, choices = [{ name = "g", token = "GET" }, { name = "x", token = "X" }] },"#,
     );
     let errs = build_one("string.toml", &bad).unwrap_err();
     assert!(
