@@ -36,7 +36,7 @@ async fn call_accepts_every_argument_form() {
         .await
         .unwrap();
     c.call(("SET", "d", 4.5f64)).await.unwrap();
-    c.call(cmd("SET").arg("e").arg(&-7i64)).await.unwrap();
+    c.call(cmd("SET").arg("e").arg(-7i64)).await.unwrap();
     c.call(("MSET", vec![("f", 1), ("g", 2)])).await.unwrap();
     let vals = c
         .call(("MGET", ["a", "b", "c", "d", "e", "f", "g", "missing"]))

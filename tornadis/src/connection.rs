@@ -234,7 +234,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
     }
     if config.db != 0 {
         let mut select = crate::cmd::cmd("SELECT");
-        select.arg(&config.db);
+        select.arg(config.db);
         if let Value::Error(e) = round_trip(&mut conn, &select).await? {
             return Err(Error::from_server(e)
                 .with_kind(ErrorKind::Auth)

@@ -34,6 +34,9 @@ pub enum ErrorKind {
     Timeout,
     /// The handshake failed: authentication was refused or a database could not be selected.
     Auth,
+    /// A MULTI/EXEC transaction was aborted because a WATCHed key changed;
+    /// nothing in it ran, and running it again is safe.
+    Aborted,
 }
 
 /// The error of every fallible operation in tornadis.
@@ -109,6 +112,25 @@ impl Error {
         self
     }
 
+    /// Keeps the server's error reply (its code) on an error of another detail.
+    pub(crate) fn with_server(mut self, server: ServerError) -> Self {
+        self.inner.server = Some(server);
+        self
+    }
+
+    /// Puts `context` in front of the detail (e.g. the position in a pipeline).
+    pub(crate) fn with_context(mut self, context: impl std::fmt::Display) -> Self {
+        self.inner.detail = if self.inner.detail.is_empty() {
+            match &self.inner.server {
+                Some(s) => format!("{context}: {s}").into(),
+                None => context.to_string().into(),
+            }
+        } else {
+            format!("{context}: {}", self.inner.detail).into()
+        };
+        self
+    }
+
     /// Names the command this error belongs to (kept if one is already set).
     pub fn with_command(mut self, command: impl Into<Cow<'static, str>>) -> Self {
         if self.inner.command.is_none() {
@@ -175,6 +197,10 @@ impl Error {
     pub fn is_timeout(&self) -> bool {
         self.inner.kind == ErrorKind::Timeout
     }
+    /// True for [`ErrorKind::Aborted`]: a WATCHed transaction was aborted.
+    pub fn is_aborted(&self) -> bool {
+        self.inner.kind == ErrorKind::Aborted
+    }
     /// True for [`ErrorKind::Auth`]: the handshake was refused.
     pub fn is_auth(&self) -> bool {
         self.inner.kind == ErrorKind::Auth
@@ -191,6 +217,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Decode => "decode error",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Auth => "authentication error",
+            ErrorKind::Aborted => "transaction aborted",
         })
     }
 }

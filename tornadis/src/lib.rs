@@ -43,14 +43,16 @@ mod config_url;
 mod connection;
 mod error;
 mod executor;
+mod pipeline;
 pub mod resp;
 pub mod value;
 
-pub use client::{Client, Request, ResponseFuture};
+pub use client::{Client, Request, ResponseFuture, TRANSACTION_ATTEMPTS};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
 pub use commands::Commands;
 pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr};
 pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;
+pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
 pub use resp::Value;
 pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};

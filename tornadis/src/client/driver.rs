@@ -174,6 +174,11 @@ impl<'a> Io<'a> {
     fn take_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, End>> {
         self.wbuf.clear();
         self.wpos = 0;
+        let size = self.shared.config.write_buffer_size;
+        if self.wbuf.capacity() > 4 * size {
+            // Give back the memory of a large pipeline.
+            self.wbuf = BytesMut::with_capacity(size);
+        }
         let mut st = self.shared.lock();
         if st.close_now {
             return Poll::Ready(Err(End::Closed));

@@ -5,15 +5,20 @@
 //! - `request`: the lazy future returned by `call` and the typed methods.
 
 mod driver;
-mod request;
+pub(crate) mod request;
+mod routing;
 mod shared;
+mod submit;
+mod transaction;
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
 pub use request::{Request, ResponseFuture};
 use shared::{Link, Shared, Slot, Wake};
+pub use transaction::TRANSACTION_ATTEMPTS;
 
 use crate::cmd::Cmd;
 use crate::config::{Config, ConfigBuilder, FromConfig};
@@ -44,8 +49,11 @@ pub struct Client {
 }
 
 /// One per family of clones: tells the driver when the last clone is gone.
+#[derive(Debug)]
 struct Handle {
     shared: Arc<Shared>,
+    /// Idle side connections for blocking commands.
+    side: Mutex<Vec<Client>>,
 }
 
 impl Drop for Handle {
@@ -79,12 +87,51 @@ impl FromConfig for Client {
 impl Client {
     /// A client for `config`. Nothing is opened until the first request (or [`connect`](Client::connect)).
     pub fn new(config: Config) -> Result<Client> {
+        Client::with_mode(config, false)
+    }
+
+    pub(crate) fn with_mode(config: Config, exclusive: bool) -> Result<Client> {
         config.validate()?;
         Ok(Client {
             handle: Arc::new(Handle {
-                shared: Arc::new(Shared::new(config)),
+                shared: Arc::new(Shared::new(config, exclusive)),
+                side: Mutex::new(Vec::new()),
             }),
         })
+    }
+
+    /// A new client with the same settings and a connection of its own, for
+    /// one user at a time: commands that change the connection's state
+    /// (WATCH, MULTI/EXEC, SELECT, CLIENT REPLY, ...) are allowed on it, and
+    /// blocking commands run on it directly. See also [`transaction`](Client::transaction).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+    /// let conn = client.dedicated()?;
+    /// conn.call(("WATCH", "balance")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn dedicated(&self) -> Result<Client> {
+        Client::with_mode(self.config().clone(), true)
+    }
+
+    /// True for a client made by [`dedicated`](Client::dedicated) (or handed out by a pool).
+    pub fn is_dedicated(&self) -> bool {
+        self.shared().exclusive
+    }
+
+    /// True after a command that changes the connection's state (WATCH,
+    /// MULTI, SELECT, ...) was sent on this dedicated client. A pool uses it
+    /// to reset a client before handing it to the next user.
+    pub fn connection_state_changed(&self) -> bool {
+        self.shared().state_changed.load(Ordering::Relaxed)
+    }
+
+    /// Drops the connection so that the next request starts from a fresh
+    /// handshake, undoing any state a connection-state command left behind.
+    pub fn reset_connection(&self) {
+        self.disconnect();
+        self.shared().state_changed.store(false, Ordering::Relaxed);
     }
 
     /// A builder for every option (host, port, unix socket, password, db, timeouts, ...).
@@ -220,9 +267,12 @@ impl Client {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         let name = request::CommandName::of(&cmd);
-        match self.enqueue(&[&cmd], 1) {
-            Ok(rx) => {
-                tokio::spawn(async move { callback(request::finish(&name, rx.await)) });
+        match self.submit(&cmd) {
+            Ok(mut submitted) => {
+                tokio::spawn(async move {
+                    let reply = std::future::poll_fn(|cx| submitted.poll_reply(cx)).await;
+                    callback(request::finish(&name, reply))
+                });
             }
             Err(e) => callback(Err(name.attach(e))),
         }
@@ -236,28 +286,41 @@ impl Client {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         cmd.validate()?;
+        if routing::route(&cmd, self.shared().exclusive)? != routing::Route::Direct {
+            return Err(Error::client(
+                "a blocking command cannot be sent fire-and-forget (it would hold a connection); await it with call",
+            ));
+        }
         let wake = self
             .shared()
             .lock()
-            .push(&self.shared().config, &[&cmd], Slot::new(None, 1))?;
+            .push(&self.shared().config, &cmd, Slot::single(None))?;
         self.apply(wake);
         Ok(())
     }
 
-    /// Queues encoded commands whose `replies` replies are collected into one slot.
-    pub(crate) fn enqueue(
-        &self,
-        cmds: &[&Cmd],
-        replies: usize,
-    ) -> Result<oneshot::Receiver<Result<Value>>> {
-        for c in cmds {
-            c.validate()?;
-        }
+    /// Queues one validated command; its reply goes to the returned receiver.
+    pub(crate) fn enqueue(&self, cmd: &Cmd) -> Result<oneshot::Receiver<Result<Value>>> {
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
         let wake = shared
             .lock()
-            .push(&shared.config, cmds, Slot::new(Some(tx), replies))?;
+            .push(&shared.config, cmd, Slot::single(Some(tx)))?;
+        self.apply(wake);
+        Ok(rx)
+    }
+
+    /// Queues a pipeline's encoded bytes, whose `replies` replies come back as one array.
+    pub(crate) fn enqueue_encoded(
+        &self,
+        bytes: bytes::BytesMut,
+        replies: usize,
+    ) -> Result<oneshot::Receiver<Result<Value>>> {
+        let (tx, rx) = oneshot::channel();
+        let shared = self.shared();
+        let wake = shared
+            .lock()
+            .push_encoded(&shared.config, bytes, Slot::collect(tx, replies))?;
         self.apply(wake);
         Ok(rx)
     }

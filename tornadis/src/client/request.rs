@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
+use super::submit::Submitted;
 use super::Client;
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
@@ -83,6 +84,13 @@ impl CommandName {
         }
     }
 
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            CommandName::Static(s) => s,
+            CommandName::Owned(s) => s,
+        }
+    }
+
     pub(crate) fn attach(&self, e: Error) -> Error {
         match self {
             CommandName::Static(s) => e.with_command(*s),
@@ -92,24 +100,34 @@ impl CommandName {
 }
 
 /// Turns what the driver sent into the caller's type.
-pub(crate) fn finish<R: FromValue>(
-    name: &CommandName,
-    reply: std::result::Result<Result<Value>, oneshot::error::RecvError>,
-) -> Result<R> {
+pub(crate) fn finish<R: FromValue>(name: &CommandName, reply: Result<Value>) -> Result<R> {
     match reply {
-        Ok(Ok(Value::Error(e))) => Err(name.attach(Error::from_server(e))),
-        Ok(Ok(v)) => R::from_value(v).map_err(|e| name.attach(e)),
-        Ok(Err(e)) => Err(name.attach(e)),
-        Err(_) => Err(name.attach(Error::connection(
-            "the connection's driver stopped before the reply arrived",
-        ))),
+        Ok(Value::Error(e)) => Err(name.attach(Error::from_server(e))),
+        Ok(v) => R::from_value(v).map_err(|e| name.attach(e)),
+        Err(e) => Err(name.attach(e)),
     }
 }
 
+/// [`finish`] for a reply that came straight from a oneshot channel.
+pub(crate) fn finish_rx<R: FromValue>(
+    name: &CommandName,
+    reply: std::result::Result<Result<Value>, oneshot::error::RecvError>,
+) -> Result<R> {
+    finish(
+        name,
+        reply.unwrap_or_else(|_| {
+            Err(Error::connection(
+                "the connection's driver stopped before the reply arrived",
+            ))
+        }),
+    )
+}
+
+#[derive(Debug)]
 enum State<'a> {
     /// Not polled yet: nothing was sent.
     Init(&'a Client, Cmd),
-    Waiting(oneshot::Receiver<Result<Value>>),
+    Waiting(Submitted),
     Failed(Option<Error>),
 }
 
@@ -140,14 +158,16 @@ impl<R: FromValue> Future for ResponseFuture<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
         let this = self.get_mut();
         if let State::Init(client, cmd) = &this.state {
-            this.state = match client.enqueue(&[cmd], 1) {
-                Ok(rx) => State::Waiting(rx),
+            this.state = match client.submit(cmd) {
+                Ok(submitted) => State::Waiting(submitted),
                 Err(e) => State::Failed(Some(e)),
             };
         }
         match &mut this.state {
             State::Init(..) => Poll::Pending,
-            State::Waiting(rx) => Pin::new(rx).poll(cx).map(|reply| finish(&this.name, reply)),
+            State::Waiting(submitted) => submitted
+                .poll_reply(cx)
+                .map(|reply| finish(&this.name, reply)),
             State::Failed(e) => Poll::Ready(Err(this.name.attach(e.take().unwrap_or_else(|| {
                 Error::client("the request future was polled after it completed")
             })))),

@@ -6,6 +6,7 @@
 //! swap and writes it in one go.
 
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -24,22 +25,36 @@ pub(crate) struct Slot {
     pub(crate) tx: Option<oneshot::Sender<Result<Value>>>,
     /// How many replies make up this request (1, or the length of a pipeline).
     pub(crate) replies: usize,
+    /// Collect the replies into an array (a pipeline, even of one command).
+    pub(crate) collect: bool,
     /// Replies collected so far for a multi-reply request.
     pub(crate) acc: Vec<Value>,
 }
 
 impl Slot {
-    pub(crate) fn new(tx: Option<oneshot::Sender<Result<Value>>>, replies: usize) -> Self {
+    /// A slot for one command's reply.
+    pub(crate) fn single(tx: Option<oneshot::Sender<Result<Value>>>) -> Self {
         Slot {
             tx,
+            replies: 1,
+            collect: false,
+            acc: Vec::new(),
+        }
+    }
+
+    /// A slot collecting the `replies` replies of a pipeline into one array.
+    pub(crate) fn collect(tx: oneshot::Sender<Result<Value>>, replies: usize) -> Self {
+        Slot {
+            tx: Some(tx),
             replies,
+            collect: true,
             acc: Vec::new(),
         }
     }
 
     /// Feeds one reply; returns true when the slot is complete (and answered).
     pub(crate) fn feed(&mut self, value: Value) -> bool {
-        if self.replies <= 1 {
+        if !self.collect {
             if let Some(tx) = self.tx.take() {
                 // The caller may have gone away (cancelled): the reply is dropped.
                 let _ = tx.send(Ok(value));
@@ -99,14 +114,20 @@ pub(crate) struct State {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
+    /// A dedicated connection (one user at a time): connection-state commands are allowed.
+    pub(crate) exclusive: bool,
+    /// A connection-state command (WATCH, MULTI, SELECT, ...) was sent on this dedicated connection.
+    pub(crate) state_changed: AtomicBool,
     state: Mutex<State>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config) -> Self {
+    pub(crate) fn new(config: Config, exclusive: bool) -> Self {
         let out = BytesMut::with_capacity(config.write_buffer_size);
         Shared {
             config,
+            exclusive,
+            state_changed: AtomicBool::new(false),
             state: Mutex::new(State {
                 out,
                 slots: VecDeque::new(),
@@ -136,15 +157,35 @@ pub(crate) enum Wake {
 
 impl State {
     /// Queues an encoded command and its slot. Returns what to do once the lock is released.
-    pub(crate) fn push(&mut self, config: &Config, cmds: &[&Cmd], slot: Slot) -> Result<Wake> {
+    pub(crate) fn push(&mut self, config: &Config, cmd: &Cmd, slot: Slot) -> Result<Wake> {
         match self.link {
             Link::Idle if !config.autoconnect => return Err(Error::connection(
                 "not connected and autoconnect is off; call connect() first or enable autoconnect",
             )),
             _ => {}
         }
-        for c in cmds {
-            c.write_to(&mut self.out);
+        cmd.write_to(&mut self.out);
+        self.slots.push_back(slot);
+        Ok(self.wake_driver())
+    }
+
+    /// Queues already-encoded requests (a pipeline) and its slot. When
+    /// nothing else is queued, the buffer is taken over without a copy.
+    pub(crate) fn push_encoded(
+        &mut self,
+        config: &Config,
+        bytes: BytesMut,
+        slot: Slot,
+    ) -> Result<Wake> {
+        if self.link == Link::Idle && !config.autoconnect {
+            return Err(Error::connection(
+                "not connected and autoconnect is off; call connect() first or enable autoconnect",
+            ));
+        }
+        if self.out.is_empty() && bytes.len() >= config.write_buffer_size {
+            self.out = bytes;
+        } else {
+            self.out.extend_from_slice(&bytes);
         }
         self.slots.push_back(slot);
         Ok(self.wake_driver())

@@ -1,0 +1,137 @@
+//! Submitting one command: routing it (own connection or a blocking side
+//! connection), and waiting for its reply.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use tokio::sync::oneshot;
+use tokio::time::Sleep;
+
+use super::routing::{self, Route};
+use super::{Client, Handle};
+use crate::cmd::Cmd;
+use crate::error::{Error, Result};
+use crate::resp::Value;
+
+/// How many idle side connections for blocking commands a client keeps.
+const MAX_IDLE_SIDE: usize = 4;
+
+/// A command that was queued, and what its reply needs.
+#[derive(Debug)]
+pub(crate) struct Submitted {
+    rx: oneshot::Receiver<Result<Value>>,
+    /// The side connection a blocking command runs on.
+    lease: Option<SideLease>,
+    /// For blocking commands with a read timeout: the command's own timeout plus the read timeout.
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl Submitted {
+    /// Polls for the raw reply (the driver's `Result`, or an error if it went away).
+    pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<Value>> {
+        if let Poll::Ready(r) = Pin::new(&mut self.rx).poll(cx) {
+            if let Some(lease) = &mut self.lease {
+                lease.done = true;
+            }
+            return Poll::Ready(r.unwrap_or_else(|_| {
+                Err(Error::connection(
+                    "the connection's driver stopped before the reply arrived",
+                ))
+            }));
+        }
+        if let Some(deadline) = &mut self.deadline {
+            if deadline.as_mut().poll(cx).is_ready() {
+                self.deadline = None;
+                return Poll::Ready(Err(Error::timeout(
+                    "a blocking command got no reply within its own timeout plus the read timeout; its connection was closed",
+                )));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// A side connection borrowed for one blocking command. Given back when the
+/// reply came; closed when the caller gave up (its command may still be
+/// blocked on the server, and would hold up the next one).
+#[derive(Debug)]
+struct SideLease {
+    owner: std::sync::Weak<Handle>,
+    client: Option<Client>,
+    done: bool,
+}
+
+impl Drop for SideLease {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if !self.done {
+            client.disconnect();
+            return;
+        }
+        if let Some(owner) = self.owner.upgrade() {
+            let mut idle = owner.side.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE_SIDE {
+                idle.push(client);
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Validates, routes and queues one command.
+    pub(crate) fn submit(&self, cmd: &Cmd) -> Result<Submitted> {
+        cmd.validate()?;
+        let shared = self.shared();
+        match routing::route(cmd, shared.exclusive)? {
+            Route::Direct => {
+                if shared.exclusive && routing::changes_state(cmd) {
+                    shared.state_changed.store(true, Ordering::Relaxed);
+                }
+                Ok(Submitted {
+                    rx: self.enqueue(cmd)?,
+                    lease: None,
+                    deadline: None,
+                })
+            }
+            Route::Blocking(timeout) => {
+                let side = self.take_side()?;
+                let rx = side.enqueue(cmd)?;
+                let deadline = match (shared.config.read_timeout, timeout) {
+                    (Some(read), Some(own)) => Some(Box::pin(tokio::time::sleep(own + read))),
+                    _ => None,
+                };
+                let lease = SideLease {
+                    owner: std::sync::Arc::downgrade(&self.handle),
+                    client: Some(side),
+                    done: false,
+                };
+                Ok(Submitted {
+                    rx,
+                    lease: Some(lease),
+                    deadline,
+                })
+            }
+        }
+    }
+
+    /// An idle side connection, or a new one (same settings, no read timeout:
+    /// the blocking command's own timeout bounds the wait).
+    fn take_side(&self) -> Result<Client> {
+        let idle = self
+            .handle
+            .side
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        if let Some(c) = idle {
+            return Ok(c);
+        }
+        let mut config = self.config().clone();
+        config.read_timeout = None;
+        Client::with_mode(config, true)
+    }
+}

@@ -1,0 +1,409 @@
+//! Pipelines: many commands in one write, their replies in one batch.
+//!
+//! - [`Pipeline`]: the original's raw pipeline (`stack_call`), replies as
+//!   [`Value`]s, each its own `Result`.
+//! - [`TypedPipeline`]: built with the typed command methods
+//!   (`client.pipeline().set("a", 1).get("a")`), the replies come back as a
+//!   typed tuple.
+//!
+//! Both can run as a MULTI/EXEC transaction with `atomic()`.
+
+use std::marker::PhantomData;
+
+use bytes::BytesMut;
+
+use crate::client::request::{self, CommandName};
+use crate::client::Client;
+use crate::cmd::Cmd;
+use crate::error::{Error, ErrorKind, Result};
+use crate::executor::Executor;
+use crate::resp::Value;
+use crate::value::{FromValue, ToArgs};
+
+/// Encoded commands back to back, with their names for error messages.
+#[derive(Debug, Default, Clone)]
+struct Batch {
+    buf: BytesMut,
+    names: Vec<CommandName>,
+    error: Option<Error>,
+}
+
+impl Batch {
+    fn push(&mut self, cmd: &Cmd) {
+        if let Err(e) = cmd.validate() {
+            if self.error.is_none() {
+                let e = CommandName::of(cmd).attach(e);
+                self.error = Some(Error::new(
+                    e.kind(),
+                    format!("command {} of the pipeline: {e}", self.names.len() + 1),
+                ));
+            }
+        }
+        cmd.write_to(&mut self.buf);
+        self.names.push(CommandName::of(cmd));
+    }
+
+    fn check(&self) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.names.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Client,
+                "empty pipeline: stack at least one command before running it",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends the batch and returns one `Result` per command, in order.
+    async fn run(self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
+        self.check()?;
+        let n = self.names.len();
+        let (bytes, replies) = if atomic {
+            let mut framed = BytesMut::with_capacity(self.buf.len() + 32);
+            framed.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+            framed.extend_from_slice(&self.buf);
+            framed.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
+            (framed, n + 2)
+        } else {
+            (self.buf, n)
+        };
+        let rx = client.enqueue_encoded(bytes, replies)?;
+        let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
+        let values = match request::finish_rx::<Value>(&what, rx.await)? {
+            Value::Array(values) if values.len() == replies => values,
+            other => {
+                return Err(Error::protocol(format!(
+                    "a pipeline of {replies} replies came back as {}",
+                    other.shape()
+                )))
+            }
+        };
+        let per_command = if atomic {
+            unwrap_exec(values, &self.names)?
+        } else {
+            values
+        };
+        Ok(per_command
+            .into_iter()
+            .zip(&self.names)
+            .map(|(v, name)| match v {
+                Value::Error(e) => Err(name.attach(Error::from_server(e))),
+                v => Ok(v),
+            })
+            .collect())
+    }
+}
+
+/// Turns the replies of `MULTI, cmd.., EXEC` into the replies of the commands.
+fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Value>> {
+    let exec = values.pop().unwrap_or(Value::Nil);
+    let mut queue_errors = Vec::new();
+    for (i, v) in values.into_iter().enumerate() {
+        if let Value::Error(e) = v {
+            if i == 0 {
+                return Err(Error::from_server(e).with_command("MULTI"));
+            }
+            let name = names
+                .get(i - 1)
+                .cloned()
+                .unwrap_or(CommandName::Static("?"));
+            queue_errors.push(format!("command {i} ({}): {e}", name.as_str()));
+        }
+    }
+    match exec {
+        Value::Array(results) if results.len() == names.len() => Ok(results),
+        Value::Nil => Err(Error::new(
+            ErrorKind::Aborted,
+            "the transaction was aborted because a WATCHed key changed; run it again",
+        )
+        .with_command("EXEC")),
+        Value::Error(e) if !queue_errors.is_empty() => Err(Error::new(
+            ErrorKind::Server,
+            format!(
+                "the transaction was discarded because a command was refused: {}",
+                queue_errors.join("; ")
+            ),
+        )
+        .with_server(e)
+        .with_command("EXEC")),
+        Value::Error(e) => Err(Error::from_server(e).with_command("EXEC")),
+        other => Err(Error::protocol(format!(
+            "EXEC of {} commands answered {}",
+            names.len(),
+            other.shape()
+        ))),
+    }
+}
+
+/// A raw pipeline, as in the original: stack commands, then run them in one
+/// round trip with [`Client::call_pipeline`].
+///
+/// ```no_run
+/// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+/// use tornadis::{Pipeline, Value};
+/// let mut pipe = Pipeline::new();
+/// pipe.stack_call(("SET", "a", 1)).stack_call(("INCR", "a")).stack_call(("LPUSH", "a", "x"));
+/// let replies = client.call_pipeline(&pipe).await?;
+/// assert_eq!(replies[1].as_ref().ok(), Some(&Value::Integer(2)));
+/// assert_eq!(replies[2].as_ref().unwrap_err().code(), Some("WRONGTYPE"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Pipeline {
+    batch: Batch,
+    atomic: bool,
+}
+
+impl Pipeline {
+    /// An empty pipeline.
+    pub fn new() -> Self {
+        Pipeline::default()
+    }
+
+    /// Adds a command (any arguments [`Client::call`] accepts).
+    pub fn stack_call<A: ToArgs>(&mut self, args: A) -> &mut Self {
+        let mut cmd = Cmd::new();
+        args.write_args(&mut cmd);
+        self.batch.push(&cmd);
+        self
+    }
+
+    /// How many commands are stacked.
+    pub fn number_of_stacked_calls(&self) -> usize {
+        self.batch.names.len()
+    }
+
+    /// Runs the pipeline as a MULTI/EXEC transaction: all or nothing.
+    pub fn atomic(&mut self) -> &mut Self {
+        self.atomic = true;
+        self
+    }
+}
+
+impl Client {
+    /// Runs a raw [`Pipeline`]: one write, one reply per command, in order.
+    ///
+    /// The outer `Result` fails when the pipeline could not run at all (empty,
+    /// connection lost, transaction aborted); each command's own error reply
+    /// (e.g. `WRONGTYPE`) is its entry's `Err`, and the other replies are kept.
+    ///
+    /// # Cancel safety
+    /// As for single requests: once sent, dropping the future discards the replies.
+    pub async fn call_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
+        pipeline.batch.clone().run(self, pipeline.atomic).await
+    }
+
+    /// Starts a typed pipeline: chain typed command methods, then
+    /// [`query`](TypedPipeline::query) for a tuple of their replies.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+    /// use tornadis::Value;
+    /// let (set, n, raw): ((), i64, Value) = client
+    ///     .pipeline()
+    ///     .call_as::<()>(("SET", "n", 1))
+    ///     .call_as::<i64>(("INCRBY", "n", 9))
+    ///     .call(("GET", "n"))
+    ///     .query()
+    ///     .await?;
+    /// assert_eq!(n, 10);
+    /// # Ok(()) }
+    /// ```
+    pub fn pipeline(&self) -> TypedPipeline<'_, ()> {
+        TypedPipeline {
+            client: self,
+            batch: Batch::default(),
+            atomic: false,
+            _replies: PhantomData,
+        }
+    }
+}
+
+/// A pipeline whose reply types are tracked in its type: each command method
+/// adds one element to the tuple that [`query`](TypedPipeline::query) returns.
+#[must_use = "a pipeline does nothing until `query` is awaited"]
+pub struct TypedPipeline<'a, T> {
+    client: &'a Client,
+    batch: Batch,
+    atomic: bool,
+    _replies: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for TypedPipeline<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypedPipeline")
+            .field("commands", &self.batch.names.len())
+            .field("atomic", &self.atomic)
+            .finish()
+    }
+}
+
+impl<'a, T> TypedPipeline<'a, T> {
+    /// Adds any command; its reply is kept as a [`Value`].
+    pub fn call<A: ToArgs>(self, args: A) -> TypedPipeline<'a, (T, Value)> {
+        self.call_as(args)
+    }
+
+    /// Adds any command; its reply is decoded as `R`.
+    pub fn call_as<R: FromValue, A: ToArgs>(self, args: A) -> TypedPipeline<'a, (T, R)> {
+        let mut cmd = Cmd::new();
+        args.write_args(&mut cmd);
+        self.execute(cmd)
+    }
+
+    /// Runs the pipeline as a MULTI/EXEC transaction. If a command is refused
+    /// while queuing, nothing runs and `query` fails with the reason.
+    pub fn atomic(mut self) -> Self {
+        self.atomic = true;
+        self
+    }
+
+    /// How many commands are stacked.
+    pub fn len(&self) -> usize {
+        self.batch.names.len()
+    }
+
+    /// True when no command is stacked.
+    pub fn is_empty(&self) -> bool {
+        self.batch.names.is_empty()
+    }
+}
+
+impl<'a, T: Replies> TypedPipeline<'a, T> {
+    /// Sends every command in one write and decodes the replies into a tuple.
+    ///
+    /// If a command fails (an error reply, or a reply that does not decode),
+    /// the error names it and its position; use [`Client::call_pipeline`]
+    /// to get every reply even when some fail.
+    ///
+    /// # Cancel safety
+    /// As for single requests: once sent, dropping the future discards the replies.
+    pub async fn query(self) -> Result<T::Flat> {
+        let names = self.batch.names.clone();
+        let replies = self.batch.run(self.client, self.atomic).await?;
+        let total = names.len();
+        let mut it = ReplyIter {
+            replies: replies.into_iter().zip(names).enumerate(),
+            total,
+        };
+        Ok(T::decode(&mut it)?.flatten())
+    }
+}
+
+/// The replies of a pipeline, handed to [`DecodeReplies`] one by one.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ReplyIter {
+    replies: std::iter::Enumerate<
+        std::iter::Zip<std::vec::IntoIter<Result<Value>>, std::vec::IntoIter<CommandName>>,
+    >,
+    total: usize,
+}
+
+impl ReplyIter {
+    fn next_as<R: FromValue>(&mut self) -> Result<R> {
+        let Some((i, (reply, name))) = self.replies.next() else {
+            return Err(Error::protocol(
+                "a pipeline had fewer replies than commands",
+            ));
+        };
+        reply.and_then(R::from_value).map_err(|e| {
+            name.attach(e).with_context(format!(
+                "command {} of {} in the pipeline",
+                i + 1,
+                self.total
+            ))
+        })
+    }
+}
+
+/// Decodes a pipeline's replies into the nested tuple its type tracks.
+#[doc(hidden)]
+pub trait DecodeReplies: Sized {
+    /// Decodes as many replies as this type has commands.
+    fn decode(it: &mut ReplyIter) -> Result<Self>;
+}
+
+impl DecodeReplies for () {
+    fn decode(_: &mut ReplyIter) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<T: DecodeReplies, R: FromValue> DecodeReplies for (T, R) {
+    fn decode(it: &mut ReplyIter) -> Result<(T, R)> {
+        let earlier = T::decode(it)?;
+        Ok((earlier, it.next_as::<R>()?))
+    }
+}
+
+/// The reply types of a typed pipeline (nested pairs, as the pipeline grows)
+/// and the flat tuple [`TypedPipeline::query`] returns. Implemented for up to
+/// 24 commands; run longer batches with a raw [`Pipeline`].
+pub trait Replies: DecodeReplies {
+    /// The flat tuple, e.g. `((), Option<String>, i64)`.
+    type Flat;
+    /// Turns `((((), A), B), C)` into `(A, B, C)`.
+    fn flatten(self) -> Self::Flat;
+}
+
+macro_rules! nested_type {
+    ($acc:ty ;) => { $acc };
+    ($acc:ty ; $head:ident $($tail:ident)*) => { nested_type!(($acc, $head) ; $($tail)*) };
+}
+macro_rules! nested_pat {
+    ($acc:pat, ) => { $acc };
+    ($acc:pat, $head:ident $($tail:ident)*) => { nested_pat!(($acc, $head), $($tail)*) };
+}
+macro_rules! replies {
+    ($($name:ident)+) => {
+        #[allow(non_snake_case)]
+        impl<$($name: FromValue),+> Replies for nested_type!(() ; $($name)+) {
+            type Flat = ($($name,)+);
+            fn flatten(self) -> Self::Flat {
+                let nested_pat!((), $($name)+) = self;
+                ($($name,)+)
+            }
+        }
+    };
+}
+replies!(A);
+replies!(A B);
+replies!(A B C);
+replies!(A B C D);
+replies!(A B C D E);
+replies!(A B C D E F);
+replies!(A B C D E F G);
+replies!(A B C D E F G H);
+replies!(A B C D E F G H I);
+replies!(A B C D E F G H I J);
+replies!(A B C D E F G H I J K);
+replies!(A B C D E F G H I J K L);
+replies!(A B C D E F G H I J K L M);
+replies!(A B C D E F G H I J K L M N);
+replies!(A B C D E F G H I J K L M N O);
+replies!(A B C D E F G H I J K L M N O P);
+replies!(A B C D E F G H I J K L M N O P Q);
+replies!(A B C D E F G H I J K L M N O P Q R);
+replies!(A B C D E F G H I J K L M N O P Q R S);
+replies!(A B C D E F G H I J K L M N O P Q R S T);
+replies!(A B C D E F G H I J K L M N O P Q R S T U);
+replies!(A B C D E F G H I J K L M N O P Q R S T U V);
+replies!(A B C D E F G H I J K L M N O P Q R S T U V W);
+replies!(A B C D E F G H I J K L M N O P Q R S T U V W X);
+
+impl<'a, T> Executor for TypedPipeline<'a, T> {
+    type Output<R: FromValue> = TypedPipeline<'a, (T, R)>;
+
+    fn execute<R: FromValue>(mut self, cmd: Cmd) -> TypedPipeline<'a, (T, R)> {
+        self.batch.push(&cmd);
+        TypedPipeline {
+            client: self.client,
+            batch: self.batch,
+            atomic: self.atomic,
+            _replies: PhantomData,
+        }
+    }
+}
