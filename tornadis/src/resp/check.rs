@@ -213,36 +213,45 @@ impl Checker {
 
     /// Finds the end (the CR) of the text line of the element at `start`,
     /// resuming the search where an earlier call left off.
+    ///
+    /// Only the first `max_bulk_len + 1` bytes of text are searched, whether
+    /// or not more are buffered, so that the verdict on a line (too long, or
+    /// malformed) does not depend on how its bytes arrived.
     fn line(
         &mut self,
         buf: &[u8],
         start: usize,
         limits: &DecoderLimits,
     ) -> Result<Option<usize>, Error> {
-        let from = self.line_from.max(start + 1);
-        let found = lex::find_line_end(buf, from)?;
+        let text = start + 1;
+        let from = self.line_from.max(text);
+        let window_end = text.saturating_add(limits.max_bulk_len).saturating_add(1);
+        let until = buf.len().min(window_end);
+        let found = lex::find_eol(buf, from, until);
         #[cfg(test)]
         {
-            self.scanned += found.unwrap_or(buf.len()).saturating_sub(from);
+            self.scanned += found.unwrap_or(until).saturating_sub(from);
         }
-        let text_len = |end: usize| end.saturating_sub(start + 1);
         match found {
-            Some(cr) if text_len(cr) > limits.max_bulk_len => {}
-            Some(cr) => return Ok(Some(cr)),
-            None if text_len(buf.len()) > limits.max_bulk_len => {}
+            Some(cr) => {
+                if lex::end_of_line(buf, cr)?.is_some() {
+                    return Ok(Some(cr));
+                }
+                self.line_from = cr;
+                Ok(None)
+            }
+            None if until == window_end => Err(bad(
+                &format!(
+                    "line longer than the limit of {} bytes",
+                    limits.max_bulk_len
+                ),
+                start,
+            )),
             None => {
-                // Keep the last byte for the next search: it may be the CR.
-                self.line_from = buf.len().saturating_sub(1).max(start + 1);
-                return Ok(None);
+                self.line_from = until;
+                Ok(None)
             }
         }
-        Err(bad(
-            &format!(
-                "line longer than the limit of {} bytes",
-                limits.max_bulk_len
-            ),
-            start,
-        ))
     }
 }
 

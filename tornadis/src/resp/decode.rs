@@ -444,6 +444,43 @@ mod tests {
         fails_with(b"|5\r\n", limits);
     }
 
+    /// Decodes `input` in one read and byte by byte; both must fail alike.
+    fn same_error_however_fed(input: &[u8], limits: DecoderLimits) -> String {
+        let whole = fails_with(input, limits).detail().to_owned();
+        let mut d = Decoder::new(limits);
+        let mut buf = BytesMut::new();
+        for &byte in input {
+            buf.extend_from_slice(&[byte]);
+            match d.decode(&mut buf) {
+                Ok(None) => {}
+                Ok(Some(v)) => panic!("decoded {v:?} from {input:?}"),
+                Err(e) => {
+                    assert_eq!(e.detail(), whole, "{input:?}");
+                    return whole;
+                }
+            }
+        }
+        panic!("no error byte by byte for {input:?}");
+    }
+
+    #[test]
+    fn line_verdict_does_not_depend_on_reads() {
+        // Found by the fuzz target: a malformed line longer than the limit
+        // was reported as malformed in one read but as too long byte by byte.
+        let limits = DecoderLimits {
+            max_bulk_len: 4,
+            ..DecoderLimits::default()
+        };
+        let e = same_error_however_fed(b"+abc\rdefgh\r\n", limits);
+        assert!(e.contains("CR not followed by LF"), "{e}");
+        let e = same_error_however_fed(b"+abcd\rfgh\r\n", limits);
+        assert!(e.contains("CR not followed by LF"), "{e}");
+        let e = same_error_however_fed(b"+abcde\rgh\r\n", limits);
+        assert!(e.contains("longer than"), "{e}");
+        let e = same_error_however_fed(b"-abcdefgh", limits);
+        assert!(e.contains("longer than"), "{e}");
+    }
+
     #[test]
     fn default_depth_limit() {
         let mut deep = b"*1\r\n".repeat(128);

@@ -121,11 +121,11 @@ pub(super) fn len_line(buf: &[u8], at: usize, what: &str) -> Result<Option<(Len,
 }
 
 /// Expects `\r\n` at `cr`; returns the offset after it.
-fn end_of_line(buf: &[u8], cr: usize) -> Result<Option<usize>, Error> {
+pub(super) fn end_of_line(buf: &[u8], cr: usize) -> Result<Option<usize>, Error> {
     match buf.get(cr) {
         None => return Ok(None),
         Some(b'\r') => {}
-        Some(_) => return Err(bad("expected CR", cr)),
+        Some(_) => return Err(bad("expected CRLF", cr)),
     }
     match buf.get(cr + 1) {
         None => Ok(None),
@@ -143,18 +143,23 @@ pub(super) fn crlf_at(buf: &[u8], at: usize) -> Result<(), Error> {
     }
 }
 
+/// The offset of the first CR or LF in `buf[from..until]`: where a text line
+/// ends, or where it is malformed (a line may not hold a bare CR or LF).
+pub(super) fn find_eol(buf: &[u8], from: usize, until: usize) -> Option<usize> {
+    buf.get(from..until)?
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|k| from + k)
+}
+
 /// Finds the CR that ends a text line, searching `buf[from..]`.
 ///
 /// Returns `Ok(Some(cr))` when the line and its LF are buffered, `Ok(None)` when
-/// more bytes are needed. A line may not contain a bare CR or LF.
+/// more bytes are needed.
 pub(super) fn find_line_end(buf: &[u8], from: usize) -> Result<Option<usize>, Error> {
-    let rest = buf.get(from..).unwrap_or(&[]);
-    match rest.iter().position(|&b| b == b'\r' || b == b'\n') {
+    match find_eol(buf, from, buf.len()) {
         None => Ok(None),
-        Some(k) => {
-            let cr = from + k;
-            end_of_line(buf, cr).map(|o| o.map(|_| cr))
-        }
+        Some(cr) => end_of_line(buf, cr).map(|o| o.map(|_| cr)),
     }
 }
 
