@@ -430,3 +430,40 @@ async fn cancelled_requests_do_not_desync_the_connection() {
         assert_eq!(got, i + 1);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_request_queue_applies_backpressure() {
+    let server = RedisServer::start();
+    let c = Client::builder()
+        .port(server.port())
+        .max_pending_requests(4)
+        .build()
+        .unwrap();
+    // Hold the queue full with slow requests, then check that more requests
+    // wait for room instead of failing or growing the queue.
+    server.cli(&["CLIENT", "PAUSE", "300", "WRITE"]);
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let v: i64 = c.call_as(("INCR", "bp")).await.unwrap();
+            (i, v)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The queue is full: a request that cannot wait is refused at once.
+    let e = c.async_call_forget(("INCR", "bp")).unwrap_err();
+    assert!(e.is_client(), "{e}");
+    assert!(e.to_string().contains("queue is full"), "{e}");
+    let mut values = Vec::new();
+    for t in tasks {
+        values.push(t.await.unwrap().1);
+    }
+    values.sort();
+    assert_eq!(values, (1..=64).collect::<Vec<_>>());
+    // Every permit came back.
+    let many: Vec<_> = (0..4).map(|_| c.call("PING")).collect();
+    for r in many {
+        r.await.unwrap();
+    }
+}

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// The largest allowed [`ConfigBuilder::max_pending_requests`] (tokio's semaphore limit, rounded down).
+const MAX_PENDING_LIMIT: usize = 1 << 28;
+
 /// Where the server is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -93,6 +96,7 @@ pub struct Config {
     pub(crate) reconnect_wait: Duration,
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
+    pub(crate) max_pending: usize,
 }
 
 impl Default for Config {
@@ -117,6 +121,7 @@ impl Default for Config {
             reconnect_wait: Duration::from_secs(5),
             backoff_min: Duration::from_millis(10),
             backoff_max: Duration::from_secs(1),
+            max_pending: 100_000,
         }
     }
 }
@@ -215,6 +220,11 @@ impl Config {
         }
         if self.read_buffer_size == 0 || self.write_buffer_size == 0 {
             return Err(Error::client("buffer sizes must be greater than zero"));
+        }
+        if self.max_pending == 0 || self.max_pending > MAX_PENDING_LIMIT {
+            return Err(Error::client(format!(
+                "max_pending_requests must be between 1 and {MAX_PENDING_LIMIT}"
+            )));
         }
         if self.backoff_min > self.backoff_max {
             return Err(Error::client(
@@ -428,6 +438,16 @@ impl<T> ConfigBuilder<T> {
     /// come back before they fail (default 5 s).
     pub fn reconnect_wait(mut self, wait: Duration) -> Self {
         self.config.reconnect_wait = wait;
+        self
+    }
+
+    /// The most requests (or pipelines) that may be queued or awaiting their
+    /// reply on one connection (default 100,000). Past it, new requests wait
+    /// for room (backpressure), so memory stays bounded under overload;
+    /// `async_call` and `async_call_forget`, which cannot wait, fail with a
+    /// client error instead.
+    pub fn max_pending_requests(mut self, n: usize) -> Self {
+        self.config.max_pending = n;
         self
     }
 

@@ -69,6 +69,7 @@ impl Batch {
         } else {
             (self.buf, n)
         };
+        client.permit().await?;
         let rx = client.enqueue_encoded(bytes, replies)?;
         let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
         let values = match request::finish_rx::<Value>(&what, rx.await)? {

@@ -51,7 +51,7 @@ async fn run(shared: Arc<Shared>) {
                         || st.slots.is_empty()
                         || since.elapsed() >= config.reconnect_wait;
                     if give_up {
-                        fail_queued(&mut st, &error);
+                        fail_queued(&shared, &mut st, &error);
                         st.close_now = false;
                         st.link = Link::Idle;
                     }
@@ -82,7 +82,7 @@ async fn run(shared: Arc<Shared>) {
             Ok(End::Closed) => {
                 let e = Error::connection("the connection was closed by disconnect()");
                 io.fail_inflight(&e);
-                fail_queued(&mut st, &e);
+                fail_queued(&shared, &mut st, &e);
                 st.close_now = false;
                 st.link = Link::Idle;
                 return;
@@ -94,7 +94,7 @@ async fn run(shared: Arc<Shared>) {
             Err(error) => {
                 io.fail_inflight(&error);
                 if !config.autoconnect || st.close_now {
-                    fail_queued(&mut st, &error);
+                    fail_queued(&shared, &mut st, &error);
                     st.close_now = false;
                     st.link = Link::Idle;
                     return;
@@ -110,11 +110,13 @@ async fn run(shared: Arc<Shared>) {
     }
 }
 
-fn fail_queued(st: &mut super::shared::State, error: &Error) {
+fn fail_queued(shared: &Shared, st: &mut super::shared::State, error: &Error) {
     st.out.clear();
+    let n = st.slots.len();
     for slot in st.slots.drain(..) {
         slot.fail(error.clone());
     }
+    shared.permits.add_permits(n);
 }
 
 /// One connected session: the socket, the bytes being written, the slots
@@ -144,9 +146,11 @@ impl<'a> Io<'a> {
     }
 
     fn fail_inflight(&mut self, error: &Error) {
+        let n = self.inflight.len();
         for slot in self.inflight.drain(..) {
             slot.fail(error.clone());
         }
+        self.shared.permits.add_permits(n);
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<End>> {
@@ -257,13 +261,24 @@ impl<'a> Io<'a> {
     }
 
     fn decode_all(&mut self) -> Result<()> {
-        while let Some(value) = self.conn.decoder.decode(&mut self.conn.read_buf)? {
-            self.deliver(value)?;
-        }
+        let before = self.inflight.len();
+        let decoded = self.decode_frames();
+        // Give back the room of every request answered, even when a later frame was bad.
+        self.shared
+            .permits
+            .add_permits(before - self.inflight.len());
+        decoded?;
         let size = self.shared.config.read_buffer_size;
         if self.conn.read_buf.is_empty() && self.conn.read_buf.capacity() > 4 * size {
             // Give back the memory of a large reply.
             self.conn.read_buf = BytesMut::with_capacity(size);
+        }
+        Ok(())
+    }
+
+    fn decode_frames(&mut self) -> Result<()> {
+        while let Some(value) = self.conn.decoder.decode(&mut self.conn.read_buf)? {
+            self.deliver(value)?;
         }
         Ok(())
     }

@@ -267,7 +267,7 @@ impl Client {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         let name = request::CommandName::of(&cmd);
-        match self.submit(&cmd) {
+        match self.submit(&cmd, false) {
             Ok(mut submitted) => {
                 tokio::spawn(async move {
                     let reply = std::future::poll_fn(|cx| submitted.poll_reply(cx)).await;
@@ -291,26 +291,36 @@ impl Client {
                 "a blocking command cannot be sent fire-and-forget (it would hold a connection); await it with call",
             ));
         }
-        let wake = self
+        self.try_permit()?;
+        let pushed = self
             .shared()
             .lock()
-            .push(&self.shared().config, &cmd, Slot::single(None))?;
-        self.apply(wake);
-        Ok(())
+            .push(&self.shared().config, &cmd, Slot::single(None));
+        self.after_push(pushed)
     }
 
     /// Queues one validated command; its reply goes to the returned receiver.
-    pub(crate) fn enqueue(&self, cmd: &Cmd) -> Result<oneshot::Receiver<Result<Value>>> {
+    /// With `permit_held`, the caller already took a pending-request permit;
+    /// otherwise one is taken here, or the request is refused when none is left.
+    pub(crate) fn enqueue(
+        &self,
+        cmd: &Cmd,
+        permit_held: bool,
+    ) -> Result<oneshot::Receiver<Result<Value>>> {
+        if !permit_held {
+            self.try_permit()?;
+        }
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
-        let wake = shared
+        let pushed = shared
             .lock()
-            .push(&shared.config, cmd, Slot::single(Some(tx)))?;
-        self.apply(wake);
+            .push(&shared.config, cmd, Slot::single(Some(tx)));
+        self.after_push(pushed)?;
         Ok(rx)
     }
 
-    /// Queues a pipeline's encoded bytes, whose `replies` replies come back as one array.
+    /// Queues a pipeline's encoded bytes, whose `replies` replies come back as
+    /// one array. The caller holds a pending-request permit.
     pub(crate) fn enqueue_encoded(
         &self,
         bytes: bytes::BytesMut,
@@ -318,11 +328,55 @@ impl Client {
     ) -> Result<oneshot::Receiver<Result<Value>>> {
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
-        let wake = shared
+        let pushed = shared
             .lock()
-            .push_encoded(&shared.config, bytes, Slot::collect(tx, replies))?;
-        self.apply(wake);
+            .push_encoded(&shared.config, bytes, Slot::collect(tx, replies));
+        self.after_push(pushed)?;
         Ok(rx)
+    }
+
+    /// Wakes the driver after a push, or gives the permit back if the push was refused.
+    fn after_push(&self, pushed: Result<Wake>) -> Result<()> {
+        match pushed {
+            Ok(wake) => {
+                self.apply(wake);
+                Ok(())
+            }
+            Err(e) => {
+                self.permits().add_permits(1);
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes a pending-request permit without waiting.
+    pub(crate) fn try_permit(&self) -> Result<()> {
+        match self.permits().try_acquire() {
+            Ok(p) => {
+                p.forget();
+                Ok(())
+            }
+            Err(_) => Err(Error::client(format!(
+                "the request queue is full ({} requests pending); await earlier requests or raise max_pending_requests",
+                self.config().max_pending
+            ))),
+        }
+    }
+
+    /// Waits for a pending-request permit (backpressure).
+    pub(crate) async fn permit(&self) -> Result<()> {
+        match self.permits().acquire().await {
+            Ok(p) => {
+                p.forget();
+                Ok(())
+            }
+            Err(_) => Err(Error::client("the client is shutting down")),
+        }
+    }
+
+    /// The pending-request permits of this client's connection.
+    pub(crate) fn permits(&self) -> &tokio::sync::Semaphore {
+        &self.shared().permits
     }
 
     fn apply(&self, wake: Wake) {
@@ -337,9 +391,11 @@ impl Client {
                     st.link = Link::Idle;
                     st.out.clear();
                     let e = Error::client("tornadis needs a tokio runtime: use the client from within #[tokio::main] or Runtime::block_on");
+                    let n = st.slots.len();
                     for slot in st.slots.drain(..) {
                         slot.fail(e.clone());
                     }
+                    self.permits().add_permits(n);
                     for w in st.connect_waiters.drain(..) {
                         let _ = w.send(Err(e.clone()));
                     }

@@ -123,12 +123,37 @@ pub(crate) fn finish_rx<R: FromValue>(
     )
 }
 
-#[derive(Debug)]
+/// Sends `cmd` with the permit the caller holds.
+fn submit<'a>(client: &'a Client, cmd: &Cmd) -> State<'a> {
+    match client.submit(cmd, true) {
+        Ok(submitted) => State::Waiting(submitted),
+        Err(e) => State::Failed(Some(e)),
+    }
+}
+
+/// A wait for room in a full request queue (the slow path of backpressure).
+type PermitWait<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+
 enum State<'a> {
     /// Not polled yet: nothing was sent.
     Init(&'a Client, Cmd),
+    /// The queue was full: waiting for room before sending.
+    Acquiring(&'a Client, Cmd, PermitWait<'a>),
     Waiting(Submitted),
     Failed(Option<Error>),
+    Done,
+}
+
+impl std::fmt::Debug for State<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            State::Init(..) => "Init",
+            State::Acquiring(..) => "Acquiring",
+            State::Waiting(..) => "Waiting",
+            State::Failed(..) => "Failed",
+            State::Done => "Done",
+        })
+    }
 }
 
 /// The future of a [`Request`]: resolves to the decoded reply.
@@ -157,20 +182,42 @@ impl<R: FromValue> Future for ResponseFuture<'_, R> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
         let this = self.get_mut();
-        if let State::Init(client, cmd) = &this.state {
-            this.state = match client.submit(cmd) {
-                Ok(submitted) => State::Waiting(submitted),
-                Err(e) => State::Failed(Some(e)),
-            };
-        }
-        match &mut this.state {
-            State::Init(..) => Poll::Pending,
-            State::Waiting(submitted) => submitted
-                .poll_reply(cx)
-                .map(|reply| finish(&this.name, reply)),
-            State::Failed(e) => Poll::Ready(Err(this.name.attach(e.take().unwrap_or_else(|| {
-                Error::client("the request future was polled after it completed")
-            })))),
+        loop {
+            match std::mem::replace(&mut this.state, State::Done) {
+                State::Init(client, cmd) => {
+                    this.state = if client.permits().try_acquire().map(|p| p.forget()).is_ok() {
+                        submit(client, &cmd)
+                    } else {
+                        State::Acquiring(client, cmd, Box::pin(client.permit()))
+                    };
+                }
+                State::Acquiring(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
+                    Poll::Ready(Ok(())) => this.state = submit(client, &cmd),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(this.name.attach(e))),
+                    Poll::Pending => {
+                        this.state = State::Acquiring(client, cmd, wait);
+                        return Poll::Pending;
+                    }
+                },
+                State::Waiting(mut submitted) => {
+                    return match submitted.poll_reply(cx) {
+                        Poll::Ready(reply) => Poll::Ready(finish(&this.name, reply)),
+                        Poll::Pending => {
+                            this.state = State::Waiting(submitted);
+                            Poll::Pending
+                        }
+                    }
+                }
+                State::Failed(e) => {
+                    let e = e.unwrap_or_else(|| Error::client("the request failed"));
+                    return Poll::Ready(Err(this.name.attach(e)));
+                }
+                State::Done => {
+                    return Poll::Ready(Err(Error::client(
+                        "the request future was polled after it completed",
+                    )))
+                }
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use bytes::BytesMut;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::cmd::Cmd;
 use crate::config::Config;
@@ -118,16 +118,20 @@ pub(crate) struct Shared {
     pub(crate) exclusive: bool,
     /// A connection-state command (WATCH, MULTI, SELECT, ...) was sent on this dedicated connection.
     pub(crate) state_changed: AtomicBool,
+    /// One permit per request queued or awaiting its reply (backpressure).
+    pub(crate) permits: Semaphore,
     state: Mutex<State>,
 }
 
 impl Shared {
     pub(crate) fn new(config: Config, exclusive: bool) -> Self {
         let out = BytesMut::with_capacity(config.write_buffer_size);
+        let permits = Semaphore::new(config.max_pending);
         Shared {
             config,
             exclusive,
             state_changed: AtomicBool::new(false),
+            permits,
             state: Mutex::new(State {
                 out,
                 slots: VecDeque::new(),

@@ -82,24 +82,41 @@ impl Drop for SideLease {
 }
 
 impl Client {
-    /// Validates, routes and queues one command.
-    pub(crate) fn submit(&self, cmd: &Cmd) -> Result<Submitted> {
-        cmd.validate()?;
+    /// Validates, routes and queues one command. With `permit_held`, the
+    /// caller already holds one of this client's pending-request permits
+    /// (it is given back if the command goes elsewhere or is refused).
+    pub(crate) fn submit(&self, cmd: &Cmd, permit_held: bool) -> Result<Submitted> {
+        let routed = cmd
+            .validate()
+            .and_then(|()| routing::route(cmd, self.shared().exclusive));
+        let route = match routed {
+            Ok(r) => r,
+            Err(e) => {
+                if permit_held {
+                    self.permits().add_permits(1);
+                }
+                return Err(e);
+            }
+        };
         let shared = self.shared();
-        match routing::route(cmd, shared.exclusive)? {
+        match route {
             Route::Direct => {
                 if shared.exclusive && routing::changes_state(cmd) {
                     shared.state_changed.store(true, Ordering::Relaxed);
                 }
                 Ok(Submitted {
-                    rx: self.enqueue(cmd)?,
+                    rx: self.enqueue(cmd, permit_held)?,
                     lease: None,
                     deadline: None,
                 })
             }
             Route::Blocking(timeout) => {
+                if permit_held {
+                    // The side connection counts its own requests.
+                    self.permits().add_permits(1);
+                }
                 let side = self.take_side()?;
-                let rx = side.enqueue(cmd)?;
+                let rx = side.enqueue(cmd, false)?;
                 let deadline = match (shared.config.read_timeout, timeout) {
                     (Some(read), Some(own)) => Some(Box::pin(tokio::time::sleep(own + read))),
                     _ => None,
