@@ -44,6 +44,7 @@ mod connection;
 mod error;
 mod executor;
 mod pipeline;
+mod pool;
 pub mod resp;
 pub mod value;
 
@@ -54,5 +55,6 @@ pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr
 pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;
 pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
+pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
 pub use resp::Value;
 pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};
