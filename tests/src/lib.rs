@@ -23,6 +23,9 @@
 //! - [`cluster`]: [`RedisCluster`], six cluster nodes (three primaries, three
 //!   replicas).
 //! - [`sentinel`]: [`SentinelGroup`], a primary, a replica and three sentinels.
+//! - [`fake_server`]: [`FakeServer`](fake_server::FakeServer), a scripted
+//!   server that answers the handshake, then sends whatever bytes a test
+//!   wants (malformed RESP, truncated frames, ...).
 //! - [`proxy`]: [`FaultProxy`], a TCP proxy that cuts, delays, blackholes,
 //!   drips or refuses connections on command.
 //! - [`raw`]: a minimal blocking RESP exchange used to see whether a server
@@ -47,6 +50,7 @@
 mod binaries;
 mod cli;
 pub mod cluster;
+pub mod fake_server;
 mod ports;
 pub mod proxy;
 pub mod raw;
