@@ -45,6 +45,7 @@ mod error;
 mod executor;
 mod pipeline;
 mod pool;
+pub mod pubsub;
 pub mod resp;
 pub mod value;
 
@@ -56,5 +57,6 @@ pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;
 pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
+pub use pubsub::{Message, MessageKind, Messages, PubSubClient, Subscriptions};
 pub use resp::Value;
 pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};

@@ -1,0 +1,464 @@
+//! The driver task of a [`PubSubClient`](super::PubSubClient): it owns the
+//! connection, sends the queued (un)subscribe commands, matches the server's
+//! confirmations to them, puts published messages in the buffer, and after
+//! a lost connection reconnects (with backoff) and subscribes again to
+//! everything the server had confirmed, then reports the gap.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+
+use super::backoff::Backoff;
+use super::frame::{classify, Family, Frame};
+use super::message::Message;
+use super::shared::{wake_all, Link, Op, OpKind, Shared, State};
+use crate::cmd::cmd;
+use crate::connection::{self, Connection, Stream};
+use crate::error::{Error, Result};
+use crate::resp::{Decoder, ServerError};
+
+/// Starts a driver task for `shared` (the caller has set `link` to `Connecting`).
+pub(crate) fn spawn(shared: Arc<Shared>) {
+    tokio::spawn(run(shared));
+}
+
+/// How a session ended without an error.
+enum End {
+    /// `disconnect()` was called.
+    Closed,
+    /// Every handle is gone.
+    Finished,
+}
+
+async fn run(shared: Arc<Shared>) {
+    let config = &shared.config;
+    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    loop {
+        let conn = match connection::connect(config).await {
+            Ok(conn) => conn,
+            Err(error) => {
+                let wakers = {
+                    let mut st = shared.lock();
+                    st.answer_connect_waiters(&Err(error.clone()));
+                    expire_ops(&mut st, config.reconnect_wait, &error);
+                    let stop = !config.autoconnect || st.close_now || st.handles_gone;
+                    if stop || (st.ops.is_empty() && st.subs.is_empty()) {
+                        Some(give_up(&mut st, error, config.autoconnect))
+                    } else {
+                        None
+                    }
+                };
+                if let Some(wakers) = wakers {
+                    wake_all(wakers);
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff.next_delay()) => {}
+                    // A new command or disconnect(): look again at once.
+                    _ = shared.wake_driver.notified() => {}
+                }
+                continue;
+            }
+        };
+        backoff.reset();
+        let restore = {
+            let mut st = shared.lock();
+            st.link = Link::Connected;
+            st.connects += 1;
+            st.answer_connect_waiters(&Ok(()));
+            st.buffer.reopen();
+            restore_ops(&st)
+        };
+
+        let mut session = Session::new(&shared, conn, restore);
+        let end = session.run().await;
+        let wakers = {
+            let mut st = shared.lock();
+            match end {
+                Ok(End::Finished) => st.go_idle(None),
+                Ok(End::Closed) => {
+                    session.fail_inflight(&disconnected());
+                    give_up(&mut st, disconnected(), config.autoconnect)
+                }
+                Err(error) if !config.autoconnect || st.close_now || st.handles_gone => {
+                    let error = if st.close_now { disconnected() } else { error };
+                    session.fail_inflight(&error);
+                    give_up(&mut st, error, config.autoconnect)
+                }
+                Err(error) => {
+                    session.requeue_inflight(&mut st, &error);
+                    if st.ops.is_empty() && st.subs.is_empty() {
+                        // Nothing to restore: the next command reconnects.
+                        st.go_idle(None)
+                    } else {
+                        st.link = Link::Connecting;
+                        // Reconnect at once: the first attempt needs no delay.
+                        continue;
+                    }
+                }
+            }
+        };
+        wake_all(wakers);
+        return;
+    }
+}
+
+fn disconnected() -> Error {
+    Error::connection("the connection was closed by disconnect()")
+}
+
+/// Stops the driver after `error`. Returns the consumers to wake.
+///
+/// After `disconnect()` the subscriptions are forgotten and consumers get
+/// the error. With autoconnect off they get `error` too, and the record is
+/// kept: `connect()` restores it. With autoconnect on, the driver only stops
+/// when there is nothing to restore (or no handle left), and consumers just
+/// keep waiting: the next command reconnects.
+fn give_up(st: &mut State, error: Error, autoconnect: bool) -> Vec<Waker> {
+    if st.close_now {
+        let e = disconnected();
+        st.fail_ops(&e);
+        st.subs.clear();
+        return st.go_idle(Some(e));
+    }
+    st.fail_ops(&error);
+    st.go_idle((!autoconnect).then_some(error))
+}
+
+/// Fails the queued commands that waited for a connection longer than `wait`.
+fn expire_ops(st: &mut State, wait: std::time::Duration, error: &Error) {
+    let now = Instant::now();
+    let (expired, kept): (VecDeque<Op>, VecDeque<Op>) = std::mem::take(&mut st.ops)
+        .into_iter()
+        .partition(|op| now.duration_since(op.queued_at) >= wait);
+    st.ops = kept;
+    for op in expired {
+        op.finish(Err(error.clone()));
+    }
+}
+
+/// The commands that subscribe again to everything the server had confirmed.
+fn restore_ops(st: &State) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for family in [Family::Channel, Family::Pattern] {
+        let channels: Vec<Bytes> = st.subs.of(family).iter().cloned().collect();
+        if !channels.is_empty() {
+            ops.push(restore_op(family, channels));
+        }
+    }
+    // In a cluster, the shard channels of one SSUBSCRIBE must share a slot:
+    // one command per channel is always accepted.
+    for channel in st.subs.of(Family::Shard) {
+        ops.push(restore_op(Family::Shard, vec![channel.clone()]));
+    }
+    ops
+}
+
+fn restore_op(family: Family, channels: Vec<Bytes>) -> Op {
+    let mut c = cmd(family.command(true));
+    for ch in &channels {
+        c.arg_bytes(ch);
+    }
+    Op::new(OpKind::Restore { family, channels }, c, None)
+}
+
+/// A command sent and waiting for its confirmations or reply.
+struct Inflight {
+    op: Op,
+    /// Confirmations still expected; `None` until the first one of an
+    /// unsubscribe-all (whose count is only known when the server runs it).
+    remaining: Option<usize>,
+}
+
+/// One open connection.
+struct Session<'a> {
+    shared: &'a Shared,
+    reader: ReadHalf<Stream>,
+    writer: WriteHalf<Stream>,
+    read_buf: BytesMut,
+    decoder: Decoder,
+    wbuf: BytesMut,
+    wpos: usize,
+    inflight: VecDeque<Inflight>,
+    /// Restore commands still unanswered; the `Reconnected` notice goes out
+    /// when the last one is answered.
+    restoring: usize,
+    last_read: tokio::time::Instant,
+}
+
+impl<'a> Session<'a> {
+    fn new(shared: &'a Shared, conn: Connection, restore: Vec<Op>) -> Self {
+        let Connection {
+            stream,
+            read_buf,
+            decoder,
+            ..
+        } = conn;
+        let (reader, writer) = tokio::io::split(stream);
+        let mut s = Session {
+            shared,
+            reader,
+            writer,
+            read_buf,
+            decoder,
+            wbuf: BytesMut::with_capacity(shared.config.write_buffer_size),
+            wpos: 0,
+            inflight: VecDeque::new(),
+            restoring: restore.len(),
+            last_read: tokio::time::Instant::now(),
+        };
+        for op in restore {
+            s.send(op);
+        }
+        s
+    }
+
+    /// Encodes `op` for writing and waits for its answer.
+    fn send(&mut self, op: Op) {
+        op.cmd.write_to(&mut self.wbuf);
+        let remaining = match &op.kind {
+            OpKind::Change { count: 0, .. } => None,
+            OpKind::Change { count, .. } => Some(*count),
+            OpKind::Restore { channels, .. } => Some(channels.len()),
+            OpKind::Ping => Some(1),
+        };
+        self.inflight.push_back(Inflight { op, remaining });
+    }
+
+    async fn run(&mut self) -> Result<End> {
+        let size = self.shared.config.read_buffer_size;
+        let read_timeout = self.shared.config.read_timeout;
+        loop {
+            {
+                let mut st = self.shared.lock();
+                if st.close_now {
+                    return Ok(End::Closed);
+                }
+                if st.handles_gone {
+                    return Ok(End::Finished);
+                }
+                let ops: Vec<Op> = st.ops.drain(..).collect();
+                drop(st);
+                if self.wpos == self.wbuf.len() {
+                    self.wbuf.clear();
+                    self.wpos = 0;
+                }
+                if self.inflight.is_empty() {
+                    // The silence before a command is not a timeout.
+                    self.last_read = tokio::time::Instant::now();
+                }
+                for op in ops {
+                    self.send(op);
+                }
+            }
+            if self.read_buf.capacity() - self.read_buf.len() < size / 4 {
+                self.read_buf.reserve(size);
+            }
+            let deadline = read_timeout.map(|t| self.last_read + t);
+            let waiting = !self.inflight.is_empty() && deadline.is_some();
+            let writing = self.wpos < self.wbuf.len();
+            tokio::select! {
+                r = self.reader.read_buf(&mut self.read_buf) => match r {
+                    Ok(0) => return Err(Error::connection("the server closed the connection")),
+                    Ok(_) => {
+                        self.last_read = tokio::time::Instant::now();
+                        self.decode_all()?;
+                    }
+                    Err(e) => return Err(Error::connection(
+                        "reading from the server failed; the connection is lost",
+                    ).with_source(e)),
+                },
+                r = self.writer.write(&self.wbuf[self.wpos..]), if writing => match r {
+                    Ok(0) => return Err(Error::connection(
+                        "the connection refused more bytes (write returned 0)",
+                    )),
+                    Ok(n) => self.wpos += n,
+                    Err(e) => return Err(Error::connection(
+                        "writing to the server failed; the connection is lost",
+                    ).with_source(e)),
+                },
+                _ = self.shared.wake_driver.notified() => {}
+                _ = sleep_until_opt(deadline), if waiting => {
+                    return Err(Error::timeout(format!(
+                        "no answer from {} within the read timeout of {:?}; the connection was closed",
+                        self.shared.config.addr,
+                        read_timeout.unwrap_or_default(),
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Decodes and handles every complete frame in the read buffer.
+    fn decode_all(&mut self) -> Result<()> {
+        let mut wakers = Vec::new();
+        let result = self.decode_frames(&mut wakers);
+        wake_all(wakers);
+        let size = self.shared.config.read_buffer_size;
+        if self.read_buf.is_empty() && self.read_buf.capacity() > 4 * size {
+            // Give back the memory of a large message.
+            self.read_buf = BytesMut::with_capacity(size);
+        }
+        result
+    }
+
+    fn decode_frames(&mut self, wakers: &mut Vec<Waker>) -> Result<()> {
+        while let Some(value) = self.decoder.decode(&mut self.read_buf)? {
+            let frame = classify(value)?;
+            let mut st = self.shared.lock();
+            match frame {
+                Frame::Message(m) => wakers.extend(st.buffer.push(m)),
+                Frame::Confirm {
+                    family,
+                    subscribe,
+                    channel,
+                } => self.on_confirm(&mut st, family, subscribe, channel, wakers),
+                Frame::Pong => {
+                    let is_ping = matches!(
+                        self.inflight.front(),
+                        Some(Inflight {
+                            op: Op {
+                                kind: OpKind::Ping,
+                                ..
+                            },
+                            ..
+                        })
+                    );
+                    if !is_ping {
+                        return Err(unmatched("PONG", self.inflight.front().map(|i| &i.op)));
+                    }
+                    if let Some(i) = self.inflight.pop_front() {
+                        i.op.finish(Ok(()));
+                    }
+                }
+                Frame::Error(e) => self.on_error(&mut st, e, wakers)?,
+                Frame::Ignored => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn on_confirm(
+        &mut self,
+        st: &mut State,
+        family: Family,
+        subscribe: bool,
+        channel: Option<Bytes>,
+        wakers: &mut Vec<Waker>,
+    ) {
+        let set_len = st.subs.of(family).len();
+        let mut done = false;
+        if let Some(front) = self.inflight.front_mut() {
+            let matches = match &front.op.kind {
+                OpKind::Change {
+                    family: f,
+                    subscribe: s,
+                    ..
+                } => *f == family && *s == subscribe,
+                OpKind::Restore { family: f, .. } => *f == family && subscribe,
+                OpKind::Ping => false,
+            };
+            if matches {
+                // Unsubscribe-all: one confirmation per subscription the
+                // server had when it ran the command (here, before this
+                // confirmation is applied), or one with a nil channel.
+                let remaining = front.remaining.get_or_insert(set_len.max(1));
+                *remaining = remaining.saturating_sub(1);
+                done = *remaining == 0;
+            }
+            // Otherwise the server sent it on its own (e.g. `sunsubscribe`
+            // when a cluster slot moves): only the record changes.
+        }
+        if let Some(ch) = channel {
+            if subscribe {
+                st.subs.of_mut(family).insert(ch);
+            } else {
+                st.subs.of_mut(family).remove(&ch);
+            }
+        }
+        if done {
+            if let Some(front) = self.inflight.pop_front() {
+                self.answered(st, front.op, Ok(()), wakers);
+            }
+        }
+    }
+
+    /// An error reply answers the oldest command waiting.
+    fn on_error(&mut self, st: &mut State, e: ServerError, wakers: &mut Vec<Waker>) -> Result<()> {
+        let Some(front) = self.inflight.pop_front() else {
+            return Err(Error::protocol(format!(
+                "the server sent an error reply ({e}) when no command was waiting; the connection is dropped to stay in sync"
+            )));
+        };
+        if let OpKind::Restore { family, channels } = &front.op.kind {
+            // The server refused to subscribe again (an ACL change, say):
+            // those subscriptions are gone.
+            for ch in channels {
+                st.subs.of_mut(*family).remove(ch);
+            }
+        }
+        let name = front.op.cmd.name();
+        self.answered(
+            st,
+            front.op,
+            Err(Error::from_server(e).with_command(name)),
+            wakers,
+        );
+        Ok(())
+    }
+
+    /// Finishes a command; after the last restore command, puts the
+    /// `Reconnected` notice in the buffer.
+    fn answered(&mut self, st: &mut State, op: Op, result: Result<()>, wakers: &mut Vec<Waker>) {
+        if matches!(op.kind, OpKind::Restore { .. }) {
+            self.restoring = self.restoring.saturating_sub(1);
+            if self.restoring == 0 {
+                wakers.extend(st.buffer.push(Message::reconnected()));
+            }
+        }
+        op.finish(result);
+    }
+
+    fn fail_inflight(&mut self, error: &Error) {
+        for i in self.inflight.drain(..) {
+            i.op.finish(Err(error.clone()));
+        }
+    }
+
+    /// After a lost connection, with autoconnect on: (un)subscribe commands
+    /// that were sent but not fully confirmed go back to the front of the
+    /// queue and are sent again on the next connection (they are idempotent,
+    /// and the server forgot every subscription with the connection). A
+    /// `PING` fails: it asked about the connection that is gone. Restore
+    /// commands are dropped: the next connection restores from the record.
+    fn requeue_inflight(&mut self, st: &mut State, error: &Error) {
+        for i in self.inflight.drain(..).rev() {
+            match i.op.kind {
+                OpKind::Change { .. } => st.ops.push_front(i.op),
+                OpKind::Ping => i.op.finish(Err(error.clone())),
+                OpKind::Restore { .. } => {}
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn unmatched(what: &str, front: Option<&Op>) -> Error {
+    let waiting = match front {
+        Some(op) => format!("{} was waiting", op.cmd.name()),
+        None => "no command was waiting".to_string(),
+    };
+    Error::protocol(format!(
+        "the server sent {what} but {waiting}; the connection is dropped to stay in sync"
+    ))
+}
