@@ -36,11 +36,13 @@ tornadis_macros::commands!();
 /// the command, so it fails before being sent, naming the argument.
 #[doc(hidden)]
 pub fn __empty_list(cmd: &mut Cmd, arg: &'static str) {
-    let name = cmd.name();
-    cmd.fail(Error::new(
-        ErrorKind::Client,
-        format!("{name}: `{arg}` needs at least one value, got an empty list"),
-    ));
+    let detail = format!("`{arg}` needs at least one value, got an empty list");
+    // A list written apart (to be counted first) has no command name yet.
+    let detail = match cmd.name() {
+        name if name.is_empty() => detail,
+        name => format!("{name}: {detail}"),
+    };
+    cmd.fail(Error::new(ErrorKind::Client, detail));
 }
 
 /// Orders a table name against `first` (and ` second`) in upper case,
@@ -149,6 +151,27 @@ mod tests {
         assert!(err.is_client());
         assert!(err.detail().contains("DEL: `key`"), "{}", err.detail());
         assert!(Capture.del(["k"]).validate().is_ok());
+    }
+
+    #[test]
+    fn numkeys_is_counted() {
+        assert_eq!(
+            args(&Capture.zinterstore("d", ["a", "b", "c"])),
+            ["ZINTERSTORE", "d", "3", "a", "b", "c"]
+        );
+        let err = Capture.zinterstore("d", Vec::<&str>::new()).validate();
+        assert!(err.expect_err("no keys").detail().contains("`key` needs"));
+        assert_eq!(
+            args(&Capture.eval::<crate::Value>("return 1")),
+            ["EVAL", "return 1", "0"]
+        );
+        assert_eq!(
+            args(&Capture.eval_with::<crate::Value>(
+                "return 1",
+                EvalOptions::new().key(["k1", "k2"]).arg(["a"])
+            )),
+            ["EVAL", "return 1", "2", "k1", "k2", "a"]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::values::{ident, positional, Empty};
+use crate::model::args::counts_next;
 use crate::model::{Method, Reply};
 
 /// The Rust type of a reply.
@@ -61,14 +62,32 @@ pub fn method(m: &Method) -> TokenStream {
 
     let mut params = Vec::new();
     let mut writes = Vec::new();
-    for a in &m.args {
-        if a.optional {
+    for (i, a) in m.args.iter().enumerate() {
+        let counted = i > 0 && counts_next(&m.args, i - 1);
+        if counts_next(&m.args, i) {
+            // Sent with the list that follows, once its length is known.
+        } else if a.optional {
             let f = ident(&a.ident);
+            if counted {
+                writes.push(quote!(cmd.arg(&options.#f.argc());));
+            }
             writes.push(quote!(cmd.append(&options.#f);));
         } else {
             let (p, w) = positional(a, Empty::Fail);
             params.extend(p);
-            writes.push(w);
+            if counted {
+                writes.push(quote! {
+                    let counted = {
+                        let mut cmd = ::tornadis::Cmd::new();
+                        #w
+                        cmd
+                    };
+                    cmd.arg(&counted.argc());
+                    cmd.append(&counted);
+                });
+            } else {
+                writes.push(w);
+            }
         }
     }
     let names: Vec<_> = params.iter().map(|(n, _)| n.clone()).collect();

@@ -106,3 +106,24 @@ fn methods_have_the_documented_signatures() {
     assert!(!text.contains("fn subscribe"));
     assert!(text.contains("name : \"SUBSCRIBE\""));
 }
+
+/// The table shipped with the crate (`commands/`) is valid and expands to
+/// Rust; its expansion is saved as `$TMPDIR/tornadis-commands-expansion.rs`.
+#[test]
+fn the_shipped_table_expands() {
+    let text = match crate::expand(quote!()) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let msgs: Vec<String> = e.into_iter().map(|e| e.to_string()).collect();
+            panic!("the spec table has problems:\n{}", msgs.join("\n"));
+        }
+    };
+    let file: syn::File = syn::parse_str(&text).expect("the expansion parses");
+    assert!(file.items.len() > 100);
+    let path = std::env::temp_dir().join("tornadis-commands-expansion.rs");
+    std::fs::write(&path, &text).expect("temp dir is writable");
+    let _ = std::process::Command::new("rustfmt")
+        .arg("--edition=2021")
+        .arg(&path)
+        .status();
+}

@@ -293,6 +293,26 @@ fn require(args: &mut [Arg], hit: &dyn Fn(&Arg) -> bool, choices: bool) -> Optio
     None
 }
 
+/// True when `args[i]` is a `numkeys` count of the list right after it
+/// (`ZINTERSTORE destination numkeys key [key ...]`, `EVAL script numkeys
+/// [key ...]`): the generated method computes it instead of asking for it.
+pub fn counts_next(args: &[Arg], i: usize) -> bool {
+    let (Some(a), Some(next)) = (args.get(i), args.get(i + 1)) else {
+        return false;
+    };
+    a.name == "numkeys"
+        && a.kind == Kind::Integer
+        && !a.optional
+        && !a.multiple
+        && a.token.is_none()
+        && next.multiple
+        && next.token.is_none()
+        && matches!(
+            next.kind,
+            Kind::Key | Kind::Value | Kind::Pattern | Kind::Integer | Kind::Double
+        )
+}
+
 /// The argument position (0 = the command name) of every top-level `key`
 /// argument whose position does not depend on the call, given how many words
 /// the command name has.

@@ -91,7 +91,7 @@ const FLAGS: &[&str] = &[
 ];
 
 /// Names the generated method bodies use for their own locals.
-const LOCALS: &[&str] = &["cmd", "item", "items", "empty"];
+const LOCALS: &[&str] = &["cmd", "item", "items", "empty", "counted"];
 
 /// True for names the generated method bodies use for their own locals.
 pub fn is_local(name: &str) -> bool {
@@ -270,6 +270,12 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
             c.since,
             c.name.to_ascii_lowercase().replace(' ', "-")
         );
+        if let Some(i) = (0..args.len()).find(|&i| args::counts_next(args, i)) {
+            d.push_str(&format!(
+                "\n\n`numkeys` is not a parameter: the method sends the number of `{}` values given.",
+                args[i + 1].name
+            ));
+        }
         if let Some(doc) = doc {
             d.push_str("\n\n");
             d.push_str(doc.trim());

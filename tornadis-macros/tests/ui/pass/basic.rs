@@ -88,7 +88,6 @@ fn main() {
     assert_eq!(
         args(Capture.zinterstore_with(
             "d",
-            2,
             ["a", "b"],
             ZinterstoreOptions::new().weights([1, 2]).max()
         )),
@@ -109,7 +108,6 @@ fn main() {
     assert_eq!(
         args(Capture.zinterstore_with(
             "d",
-            1,
             ["a"],
             ZinterstoreOptions::new().weights(Vec::<i64>::new())
         )),
@@ -144,6 +142,15 @@ fn main() {
         ),
         ["SCAN", "0", "MATCH", "k*", "COUNT", "100", "TYPE", "hash"]
     );
+    // `numkeys` is counted, from a list parameter or from the options.
+    assert_eq!(
+        args(Capture.eval_with::<i64>("return 1", EvalOptions::new().key(["k"]).arg(["x", "y"]))),
+        ["EVAL", "return 1", "1", "k", "x", "y"]
+    );
+    assert_eq!(
+        args(Capture.eval::<i64>("return 1")),
+        ["EVAL", "return 1", "0"]
+    );
     #[allow(deprecated)]
     let setex = Capture.setex("k", 5, "v");
     assert_eq!(args(setex), ["SETEX", "k", "5", "v"]);
@@ -160,6 +167,7 @@ fn main() {
             "CLIENT KILL",
             "CLIENT SETNAME",
             "DEL",
+            "EVAL",
             "EXPIRE",
             "GET",
             "HELLO",
