@@ -1,0 +1,108 @@
+//! A tour of the typed command methods: strings, a hash read into a serde
+//! struct, a sorted set with scores, and a typed pipeline.
+//!
+//! Run it against a Redis on localhost:6379 (or set `REDIS_URL`):
+//!
+//! ```text
+//! cargo run -p tornadis --example typed
+//! ```
+//!
+//! Every key it writes starts with `tornadis:typed:` and is deleted at the end.
+
+use serde::{Deserialize, Serialize};
+use tornadis::commands::{SetOptions, ZrangeWithscoresOptions};
+use tornadis::{Client, Commands, Fields, Serde};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct User {
+    name: String,
+    age: u32,
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+    if let Err(e) = run(&url).await {
+        eprintln!("error: {e}");
+        if e.is_connection() || e.is_timeout() {
+            eprintln!(
+                "\nNo Redis server answered at {url}.\n\
+                 Start one with `redis-server`, or point REDIS_URL at yours."
+            );
+        }
+        std::process::exit(1);
+    }
+}
+
+async fn run(url: &str) -> tornadis::Result<()> {
+    let client = Client::from_url(url)?;
+
+    // Strings: the reply type of GET is the caller's choice.
+    client.set("tornadis:typed:greeting", "hello").await?;
+    let greeting: Option<String> = client.get("tornadis:typed:greeting").await?;
+    println!("GET greeting -> {greeting:?}");
+    // Optional arguments go through an options builder, in a `_with` method.
+    let written = client
+        .set_with(
+            "tornadis:typed:greeting",
+            "ignored",
+            SetOptions::new().nx().ex(60),
+        )
+        .await?;
+    println!("SET greeting NX EX 60 -> {written:?} (None: the key was already there)");
+    // SET ... GET has its own method, with the old value as its reply.
+    let old: Option<String> = client.set_get("tornadis:typed:greeting", "bye").await?;
+    println!("SET greeting bye GET -> {old:?}");
+    let visits = client.incrby("tornadis:typed:visits", 3).await?;
+    println!("INCRBY visits 3 -> {visits}");
+
+    // Hashes: write a struct's fields with `Fields`, read them back with `Serde`.
+    let ada = User {
+        name: "Ada".into(),
+        age: 36,
+    };
+    client
+        .call(("HSET", "tornadis:typed:user:1", Fields(&ada)))
+        .await?;
+    client.hincrby("tornadis:typed:user:1", "age", 1).await?;
+    let Serde(user): Serde<User> = client.hgetall("tornadis:typed:user:1").await?;
+    println!("HGETALL user:1 -> {user:?}");
+
+    // Sorted sets: scores are f64, and WITHSCORES has its own method.
+    client
+        .zadd(
+            "tornadis:typed:scores",
+            [(12.5, "ada"), (7.0, "grace"), (30.0, "linus")],
+        )
+        .await?;
+    let raised = client
+        .zadd_incr("tornadis:typed:scores", [(10.0, "grace")])
+        .await?;
+    println!("ZADD scores INCR 10 grace -> {raised:?}");
+    let top: Vec<(String, f64)> = client
+        .zrange_withscores_with(
+            "tornadis:typed:scores",
+            0,
+            1,
+            ZrangeWithscoresOptions::new().rev(),
+        )
+        .await?;
+    println!("ZRANGE scores 0 1 REV WITHSCORES -> {top:?}");
+
+    // A typed pipeline: one round trip, a tuple of typed replies.
+    let (len, best, visits, deleted): (i64, Option<f64>, Option<i64>, i64) = client
+        .pipeline()
+        .zcard("tornadis:typed:scores")
+        .zscore("tornadis:typed:scores", "linus")
+        .get("tornadis:typed:visits")
+        .del([
+            "tornadis:typed:greeting",
+            "tornadis:typed:visits",
+            "tornadis:typed:user:1",
+            "tornadis:typed:scores",
+        ])
+        .query()
+        .await?;
+    println!("pipeline -> zcard {len}, linus {best:?}, visits {visits:?}, deleted {deleted}");
+    Ok(())
+}
