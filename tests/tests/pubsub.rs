@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tornadis::pubsub::Stream;
 use tornadis::{Client, Message, MessageKind, Protocol, PubSubClient};
-use tornadis_tests::RedisServer;
+use tornadis_tests::{FaultProxy, RedisServer};
 
 const WAIT: Option<Duration> = Some(Duration::from_secs(10));
 
@@ -438,4 +438,118 @@ async fn clones_share_one_connection() {
         .unwrap()
         .1;
     assert_eq!(n, 1);
+}
+
+fn via_proxy(proxy: &FaultProxy) -> PubSubClient {
+    PubSubClient::builder()
+        .url(&proxy.url())
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
+        .read_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cut_connection_mid_message_resubscribes() {
+    let server = RedisServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let client = publisher(&server);
+    let p = via_proxy(&proxy);
+    p.pubsub_subscribe("c").await.unwrap();
+    p.pubsub_psubscribe("c*").await.unwrap();
+    // The next message is cut after a few bytes: the partial frame must be
+    // thrown away with the connection, never delivered half-read.
+    proxy.cut_after(10);
+    publish(&client, "c", "this message is cut in the middle").await;
+    let gap = next(&p).await;
+    assert_eq!(gap.kind(), MessageKind::Reconnected, "{gap:?}");
+    assert_eq!(p.connection_count(), 2);
+    assert_eq!(publish(&client, "c", "whole").await, 2);
+    let a = next(&p).await;
+    let b = next(&p).await;
+    assert_eq!(
+        (a.kind(), text(a.payload())),
+        (MessageKind::Message, "whole")
+    );
+    assert_eq!(
+        (b.kind(), text(b.payload())),
+        (MessageKind::PMessage, "whole")
+    );
+}
+
+#[tokio::test]
+async fn messages_dripped_byte_by_byte_are_reassembled() {
+    let server = RedisServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let client = publisher(&server);
+    for protocol in [Protocol::Resp2, Protocol::Resp3] {
+        let p = PubSubClient::builder()
+            .url(&proxy.url())
+            .protocol(protocol)
+            .build()
+            .unwrap();
+        p.pubsub_subscribe("d").await.unwrap();
+        proxy.drip(true);
+        for i in 0..5 {
+            publish(&client, "d", &format!("message number {i}")).await;
+        }
+        for i in 0..5 {
+            assert_eq!(
+                text(next(&p).await.payload()),
+                format!("message number {i}")
+            );
+        }
+        p.ping().await.unwrap();
+        proxy.heal();
+        assert_eq!(p.connection_count(), 1, "{protocol:?}");
+    }
+}
+
+#[tokio::test]
+async fn read_timeout_detects_a_dead_link_and_reconnects() {
+    let server = RedisServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let p = via_proxy(&proxy);
+    p.pubsub_subscribe("r").await.unwrap();
+    // Silence while nothing is awaited is normal for a subscriber.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(p.is_connected());
+    assert_eq!(p.connection_count(), 1);
+    // A partition: the PING gets no answer within the read timeout.
+    proxy.blackhole(true);
+    let e = p.ping().await.unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    proxy.heal();
+    assert_eq!(next(&p).await.kind(), MessageKind::Reconnected);
+    assert_eq!(publish(&publisher(&server), "r", "alive").await, 1);
+    assert_eq!(text(next(&p).await.payload()), "alive");
+}
+
+#[tokio::test]
+async fn dropping_every_handle_closes_the_connection() {
+    let server = RedisServer::start();
+    let client = publisher(&server);
+    let p = pubsub(&server, Protocol::Resp3);
+    p.pubsub_subscribe("gone").await.unwrap();
+    let stream = p.messages();
+    drop(p);
+    // The stream still holds the client: the subscription lives on.
+    let numsub = || async {
+        client
+            .call(("PUBSUB", "NUMSUB", "gone"))
+            .decode_as::<(String, i64)>()
+            .await
+            .unwrap()
+            .1
+    };
+    assert_eq!(numsub().await, 1);
+    drop(stream);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while numsub().await != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the connection outlived every handle"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -23,6 +23,21 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Neither `call` nor the typed command methods exist on a `PubSubClient`:
+//!
+//! ```compile_fail
+//! # async fn demo(pubsub: tornadis::PubSubClient) {
+//! let _ = pubsub.call(("GET", "key")).await;
+//! # }
+//! ```
+//!
+//! ```compile_fail
+//! fn run_commands_on<E: tornadis::Executor>(_: E) {}
+//! # fn demo(pubsub: tornadis::PubSubClient) {
+//! run_commands_on(&pubsub);
+//! # }
+//! ```
+//!
 //! ## Guarantees
 //! - **Reconnects restore subscriptions.** When the connection is lost and
 //!   `autoconnect` is on (the default), the client reconnects with backoff
