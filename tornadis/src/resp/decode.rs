@@ -167,6 +167,12 @@ mod tests {
     }
 
     #[test]
+    fn decoder_can_move_between_tasks() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Decoder>();
+    }
+
+    #[test]
     fn resp2_types() {
         assert_eq!(one(b"+OK\r\n"), Value::SimpleString(b("OK")));
         assert_eq!(one(b"+\r\n"), Value::SimpleString(b("")));
