@@ -97,6 +97,8 @@ pub struct Config {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_pending: usize,
+    /// Send `READONLY` after connecting (cluster replica connections).
+    pub(crate) readonly: bool,
 }
 
 impl Default for Config {
@@ -122,6 +124,7 @@ impl Default for Config {
             backoff_min: Duration::from_millis(10),
             backoff_max: Duration::from_secs(1),
             max_pending: 100_000,
+            readonly: false,
         }
     }
 }

@@ -241,6 +241,12 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
                 .with_command(format!("SELECT {}", config.db)));
         }
     }
+    if config.readonly {
+        // A cluster replica serves reads only to connections that ask for it.
+        if let Value::Error(e) = round_trip(&mut conn, &crate::cmd::cmd("READONLY")).await? {
+            return Err(Error::from_server(e).with_command("READONLY"));
+        }
+    }
     Ok(conn)
 }
 

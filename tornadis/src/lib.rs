@@ -36,6 +36,7 @@ pub use bytes;
 
 mod client;
 mod cmd;
+pub mod cluster;
 pub mod command_info;
 pub mod commands;
 mod config;

@@ -6,7 +6,7 @@
 
 mod driver;
 pub(crate) mod request;
-mod routing;
+pub(crate) mod routing;
 mod shared;
 mod submit;
 mod transaction;

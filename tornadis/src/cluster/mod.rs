@@ -1,0 +1,29 @@
+//! Redis Cluster: [`ClusterClient`] routes each command to the node that
+//! serves its keys' hash slot, follows `MOVED`/`ASK` redirects, and keeps the
+//! slot map fresh.
+//!
+//! - `slot`: CRC16 hash slots and finding a command's keys;
+//! - `topology`: the slot map from `CLUSTER SLOTS`;
+//! - `client`: the client, its routing and its redirects;
+//! - `multi`: commands sent to several nodes (multi-key splits, all-primaries fan-out).
+//!
+//! ## Routing choices
+//! - A command with keys goes to the primary serving their slot (or a
+//!   replica, for read-only commands, with [`ReadFrom`]).
+//! - Keys in different slots: `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and
+//!   `TOUCH` are split per slot and their replies put back together in the
+//!   caller's order (counts are summed); any other multi-slot command fails
+//!   before sending with a client error (the server's `CROSSSLOT`).
+//! - Commands the spec table flags `all_nodes` (`FLUSHALL`, `FLUSHDB`,
+//!   `SCRIPT LOAD`/`FLUSH`, `FUNCTION LOAD`, `CONFIG SET`, ...) go to every
+//!   primary; the reply is the first primary's when all succeed, or the first error.
+//! - `DBSIZE` and `KEYS` go to every primary too: counts are summed, key lists joined.
+//! - Other keyless commands (`PING`, `INFO`, `TIME`, `PUBLISH`, ...) go to one primary.
+
+mod client;
+mod multi;
+mod slot;
+mod topology;
+
+pub use client::{ClusterBuilder, ClusterClient, ClusterRequest, ReadFrom};
+pub use slot::{crc16, key_slot, SLOTS};
