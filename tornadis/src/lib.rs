@@ -50,7 +50,9 @@ pub mod pubsub;
 pub mod resp;
 pub mod value;
 
-pub use client::{Client, Request, ResponseFuture, TRANSACTION_ATTEMPTS};
+pub use client::{
+    AddrResolver, Client, Request, ResolveFuture, ResponseFuture, TRANSACTION_ATTEMPTS,
+};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
 pub use commands::Commands;
 pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr};

@@ -37,7 +37,7 @@ async fn run(shared: Arc<Shared>) {
     let mut outage_start: Option<Instant> = None;
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     loop {
-        let conn = match connection::connect(config).await {
+        let conn = match open(&shared).await {
             Ok(conn) => conn,
             Err(error) => {
                 let since = *outage_start.get_or_insert_with(Instant::now);
@@ -106,6 +106,18 @@ async fn run(shared: Arc<Shared>) {
                 }
                 st.link = Link::Connecting;
             }
+        }
+    }
+}
+
+/// Opens a connection to the configured address, or to the one the resolver names now.
+async fn open(shared: &Shared) -> Result<Connection> {
+    match &shared.resolver {
+        None => connection::connect(&shared.config).await,
+        Some(resolver) => {
+            let mut config = shared.config.clone();
+            config.addr = resolver.resolve().await?;
+            connection::connect(&config).await
         }
     }
 }

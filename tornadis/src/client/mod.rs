@@ -6,6 +6,7 @@
 
 mod driver;
 pub(crate) mod request;
+mod resolve;
 pub(crate) mod routing;
 mod shared;
 mod submit;
@@ -17,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 pub use request::{Request, ResponseFuture};
+pub use resolve::{AddrResolver, ResolveFuture};
 use shared::{Link, Shared, Slot, Wake};
 pub use transaction::TRANSACTION_ATTEMPTS;
 
@@ -100,6 +102,25 @@ impl Client {
         })
     }
 
+    /// A client that asks `resolver` where to connect before every
+    /// connection attempt (the address in `config` is then only a fallback
+    /// for display). With `dedicated`, connection-state commands are allowed.
+    pub fn with_resolver(
+        config: Config,
+        resolver: Arc<dyn AddrResolver>,
+        dedicated: bool,
+    ) -> Result<Client> {
+        config.validate()?;
+        let mut shared = Shared::new(config, dedicated);
+        shared.resolver = Some(resolver);
+        Ok(Client {
+            handle: Arc::new(Handle {
+                shared: Arc::new(shared),
+                side: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
     /// A new client with the same settings and a connection of its own, for
     /// one user at a time: commands that change the connection's state
     /// (WATCH, MULTI/EXEC, SELECT, CLIENT REPLY, ...) are allowed on it, and
@@ -112,7 +133,15 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn dedicated(&self) -> Result<Client> {
-        Client::with_mode(self.config().clone(), true)
+        self.sibling(self.config().clone(), true)
+    }
+
+    /// Another client to the same server (following the same resolver, if any).
+    pub(crate) fn sibling(&self, config: Config, exclusive: bool) -> Result<Client> {
+        match &self.shared().resolver {
+            Some(r) => Client::with_resolver(config, r.clone(), exclusive),
+            None => Client::with_mode(config, exclusive),
+        }
     }
 
     /// True for a client made by [`dedicated`](Client::dedicated) (or handed out by a pool).

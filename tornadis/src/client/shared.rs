@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     pub(crate) exclusive: bool,
     /// A connection-state command (WATCH, MULTI, SELECT, ...) was sent on this dedicated connection.
     pub(crate) state_changed: AtomicBool,
+    /// Where to connect, when it can change between connections.
+    pub(crate) resolver: Option<std::sync::Arc<dyn super::resolve::AddrResolver>>,
     /// One permit per request queued or awaiting its reply (backpressure).
     pub(crate) permits: Semaphore,
     state: Mutex<State>,
@@ -130,6 +132,7 @@ impl Shared {
         Shared {
             config,
             exclusive,
+            resolver: None,
             state_changed: AtomicBool::new(false),
             permits,
             state: Mutex::new(State {

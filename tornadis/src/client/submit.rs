@@ -149,6 +149,6 @@ impl Client {
         }
         let mut config = self.config().clone();
         config.read_timeout = None;
-        Client::with_mode(config, true)
+        self.sibling(config, true)
     }
 }
