@@ -111,3 +111,6 @@ pub enum KeySpec {
         count: i16,
     },
 }
+
+// The table itself is generated with the typed methods, in `commands`.
+pub use crate::commands::{lookup, lookup_args, COMMANDS};

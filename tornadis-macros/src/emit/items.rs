@@ -135,9 +135,15 @@ pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
             arms.push(quote!(Self::#v(#(#binds),*) => { #writes }));
         }
     }
+    // Plain choices are small values; data may hold floats, so no `Eq` there.
+    let derives = if choices.iter().all(|c| c.kind == Kind::Token) {
+        quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)])
+    } else {
+        quote!(#[derive(Debug, Clone, PartialEq)])
+    };
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone, PartialEq)]
+        #derives
         pub enum #name { #(#variants),* }
 
         impl ::tornadis::ToArgs for #name {
