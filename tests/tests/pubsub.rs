@@ -553,3 +553,42 @@ async fn dropping_every_handle_closes_the_connection() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn disconnect_during_an_outage_stops_reconnecting() {
+    let server = RedisServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    let p = via_proxy(&proxy);
+    p.pubsub_subscribe("x").await.unwrap();
+    proxy.refuse(true);
+    proxy.cut_all();
+    let p2 = p.clone();
+    let pending = tokio::spawn(async move { p2.pubsub_subscribe("y").await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!p.is_connected());
+    assert!(proxy.connections_refused() > 0, "the client kept trying");
+    p.disconnect();
+    let e = tokio::time::timeout(Duration::from_secs(10), pending)
+        .await
+        .expect("the pending subscribe was not failed by disconnect()")
+        .unwrap()
+        .unwrap_err();
+    assert!(e.is_connection(), "{e:?}");
+    assert!(p
+        .pubsub_pop_message(WAIT)
+        .await
+        .unwrap_err()
+        .is_connection());
+    assert!(p.subscriptions().is_empty());
+    // No more attempts once disconnected.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = proxy.connections_refused();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(proxy.connections_refused(), refused);
+    // A new subscription starts afresh, with no gap notice: nothing was restored.
+    proxy.heal();
+    p.pubsub_subscribe("z").await.unwrap();
+    assert_eq!(p.subscriptions().len(), 1);
+    assert_eq!(publish(&publisher(&server), "z", "fresh").await, 1);
+    assert_eq!(text(next(&p).await.payload()), "fresh");
+}

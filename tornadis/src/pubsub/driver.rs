@@ -38,6 +38,18 @@ async fn run(shared: Arc<Shared>) {
     let config = &shared.config;
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     loop {
+        {
+            let mut st = shared.lock();
+            if st.close_now || st.handles_gone {
+                // disconnect() or the last handle dropped during a backoff:
+                // no point in connecting again.
+                let e = disconnected();
+                let wakers = give_up(&mut st, e, config.autoconnect);
+                drop(st);
+                wake_all(wakers);
+                return;
+            }
+        }
         let conn = match connection::connect(config).await {
             Ok(conn) => conn,
             Err(error) => {
@@ -119,6 +131,7 @@ fn disconnected() -> Error {
 /// when there is nothing to restore (or no handle left), and consumers just
 /// keep waiting: the next command reconnects.
 fn give_up(st: &mut State, error: Error, autoconnect: bool) -> Vec<Waker> {
+    st.answer_connect_waiters(&Err(error.clone()));
     if st.close_now {
         let e = disconnected();
         st.fail_ops(&e);
@@ -246,6 +259,11 @@ impl<'a> Session<'a> {
                 if self.wpos == self.wbuf.len() {
                     self.wbuf.clear();
                     self.wpos = 0;
+                    let size = self.shared.config.write_buffer_size;
+                    if self.wbuf.capacity() > 4 * size {
+                        // Give back the memory of a long list of channels.
+                        self.wbuf = BytesMut::with_capacity(size);
+                    }
                 }
                 if self.inflight.is_empty() {
                     // The silence before a command is not a timeout.
