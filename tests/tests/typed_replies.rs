@@ -1,0 +1,126 @@
+//! Reply types of the less common typed methods, checked in RESP3 and RESP2:
+//! each call decodes into the type the spec table gives it, so a wrong
+//! reply type in the table fails here.
+
+use std::collections::HashMap;
+
+use tornadis::commands::{LmpopWhere, XaddIdSelector, XgroupCreateIdSelector, ZmpopWhere};
+use tornadis::{Client, Commands, Protocol};
+use tornadis_tests::RedisServer;
+
+fn clients(server: &RedisServer) -> [Client; 2] {
+    let resp2 = Client::builder()
+        .port(server.port())
+        .protocol(Protocol::Resp2)
+        .build()
+        .unwrap();
+    [Client::from_url(&server.url()).unwrap(), resp2]
+}
+
+#[tokio::test]
+async fn multi_pops_and_random_members() {
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        c.rpush("l", ["a", "b", "c"]).await.unwrap();
+        let popped: Option<(String, Vec<String>)> =
+            c.lmpop(["nope", "l"], LmpopWhere::Left).await.unwrap();
+        assert_eq!(popped, Some(("l".into(), vec!["a".into()])));
+        let none: Option<(String, Vec<String>)> =
+            c.lmpop(["nope"], LmpopWhere::Right).await.unwrap();
+        assert_eq!(none, None);
+
+        c.zadd("z", [(1.0, "x"), (2.0, "y")]).await.unwrap();
+        let popped: Option<(String, Vec<(String, f64)>)> =
+            c.zmpop(["z"], ZmpopWhere::Max).await.unwrap();
+        assert_eq!(popped, Some(("z".into(), vec![("y".into(), 2.0)])));
+        let sample: Vec<(String, f64)> = c.zrandmember_withscores("z", 3).await.unwrap();
+        assert_eq!(sample, [("x".into(), 1.0)]);
+        let members: Vec<String> = c.zrandmember_count("z", -2, false).await.unwrap();
+        assert_eq!(members, ["x", "x"]);
+    }
+}
+
+#[tokio::test]
+async fn introspection_replies() {
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        c.set("n", 12).await.unwrap();
+        assert_eq!(
+            c.object_encoding("n").await.unwrap().as_deref(),
+            Some("int")
+        );
+        assert_eq!(c.object_encoding("nope").await.unwrap(), None);
+        assert!(c.object_idletime("n").await.unwrap() >= 0);
+        assert_eq!(c.expiretime("n").await.unwrap(), -1);
+
+        c.mset([("x", "ohmytext"), ("y", "mynewtext")])
+            .await
+            .unwrap();
+        let idx = c.lcs_idx("x", "y").await.unwrap();
+        assert!(
+            idx.contains_key("matches") && idx.contains_key("len"),
+            "{idx:?}"
+        );
+
+        let stats = c.memory_stats().await.unwrap();
+        assert!(stats.contains_key("peak.allocated"), "{stats:?}");
+        let user = c
+            .acl_getuser("default")
+            .await
+            .unwrap()
+            .expect("default user");
+        assert!(user.contains_key("flags"), "{user:?}");
+        assert_eq!(c.acl_getuser("nobody").await.unwrap(), None);
+        let tracking = c.client_trackinginfo().await.unwrap();
+        assert!(tracking.contains_key("flags"), "{tracking:?}");
+        assert!(c.latency_history("command").await.unwrap().is_empty());
+        assert!(c.acl_list().await.unwrap()[0].starts_with("user default"));
+        assert!(!c.command_help().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn stream_claims_and_pending_entries() {
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        let id = c
+            .xadd("s", XaddIdSelector::AutoId, [("f", "v")])
+            .await
+            .unwrap()
+            .unwrap();
+        c.xgroup_create("s", "g", XgroupCreateIdSelector::Id("0".into()))
+            .await
+            .unwrap();
+        let read: Option<Vec<(String, Vec<(String, HashMap<String, String>)>)>> =
+            c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
+        assert_eq!(read.expect("one stream")[0].1[0].0, id);
+
+        let pending = c
+            .xpending_range("s", "g", None, "-", "+", 10, None::<&str>)
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].0, id);
+        assert_eq!(pending[0].1, "alice");
+        assert_eq!(pending[0].3, 1);
+
+        let claimed = c
+            .xclaim::<String, String>("s", "g", "bob", 0, [id.as_str()])
+            .await
+            .unwrap();
+        assert_eq!(claimed[0].0, id);
+        assert_eq!(claimed[0].1["f"], "v");
+        let (next, entries, deleted) = c
+            .xautoclaim::<String, String>("s", "g", "carol", 0, "0")
+            .await
+            .unwrap();
+        assert_eq!(next, "0-0");
+        assert_eq!(entries.len(), 1);
+        assert!(deleted.is_empty());
+        let consumers = c.xinfo_consumers("s", "g").await.unwrap();
+        assert_eq!(consumers.len(), 3);
+    }
+}
