@@ -37,6 +37,15 @@ pub(crate) fn route(cmd: &Cmd, exclusive: bool) -> Result<Route> {
         return Ok(Route::Direct);
     };
     if info.flags.contains(CommandFlags::CONNECTION_STATE) {
+        if info.name == "MONITOR" {
+            // Like SUBSCRIBE, it turns the connection into a one-way stream:
+            // every later request would read stream lines as its reply, so
+            // even a dedicated connection cannot run it.
+            return Err(Error::client(
+                "MONITOR turns the connection into a stream of every command the server runs, \
+                 which a request/reply client cannot read; use redis-cli or a raw socket",
+            ));
+        }
         if info.flags.contains(CommandFlags::PUBSUB) {
             return Err(Error::client(format!(
                 "{} turns the connection into a subscriber; use tornadis::PubSubClient for pub/sub",
@@ -167,6 +176,10 @@ mod tests {
         ] {
             let e = route(&raw(args), true).unwrap_err();
             assert!(e.to_string().contains("PubSubClient"), "{e}");
+        }
+        for exclusive in [false, true] {
+            let e = route(&raw(&["monitor"]), exclusive).unwrap_err();
+            assert!(e.is_client() && e.to_string().contains("MONITOR"), "{e}");
         }
         assert_eq!(
             route(&raw(&["PUBLISH", "ch", "m"]), false).unwrap(),
