@@ -1,1 +1,23 @@
-//! Benchmarks (filled in by the performance work).
+//! Side-by-side benchmarks of tornadis, redis-rs and fred.
+//!
+//! The `compare` binary runs end-to-end workloads against a `redis-server`
+//! it starts itself; `benches/codec.rs` holds criterion benchmarks of the
+//! wire format. See `README.md` in this folder for the command and results.
+//!
+//! ## Layout
+//! - [`workload`]: the workloads and their sizes (full and quick).
+//! - [`clients`]: one module per client library, each driving every workload
+//!   the way that library documents.
+//! - [`measure`]: wall and CPU clocks (`getrusage`), latency histograms.
+//! - [`options`]: command-line flags and environment variables.
+//! - [`report`]: medians, ranges and ratios, as a Markdown table.
+//! - [`chart`]: the SVG bar chart of ops/s.
+//! - [`versions`]: the versions, date and machine a run is reported with.
+
+pub mod chart;
+pub mod clients;
+pub mod measure;
+pub mod options;
+pub mod report;
+pub mod versions;
+pub mod workload;
