@@ -167,6 +167,13 @@ impl PubSubClient {
     /// [`Client`](crate::Client)'s), with a buffer of
     /// [`DEFAULT_BUFFER_CAPACITY`] items. Nothing is opened until the first
     /// operation or [`connect`](PubSubClient::connect).
+    ///
+    /// ```
+    /// use tornadis::{Config, PubSubClient};
+    /// let config = Config::from_url("redis://127.0.0.1:6379/0").unwrap();
+    /// let pubsub = PubSubClient::new(config).unwrap();
+    /// assert!(!pubsub.is_connected());
+    /// ```
     pub fn new(config: Config) -> Result<PubSubClient> {
         config.validate()?;
         Ok(PubSubClient {
@@ -188,6 +195,11 @@ impl PubSubClient {
     }
 
     /// A pub/sub client for a `redis://` or `unix://` URL (see [`Config::from_url`]).
+    ///
+    /// ```
+    /// let pubsub = tornadis::PubSubClient::from_url("redis://127.0.0.1:6379").unwrap();
+    /// assert_eq!(pubsub.connection_count(), 0);
+    /// ```
     pub fn from_url(url: &str) -> Result<PubSubClient> {
         PubSubClient::new(Config::from_url(url)?)
     }
@@ -208,11 +220,22 @@ impl PubSubClient {
     }
 
     /// How many items may wait for the consumer.
+    ///
+    /// ```
+    /// use tornadis::{pubsub::DEFAULT_BUFFER_CAPACITY, PubSubClient};
+    /// let pubsub = PubSubClient::from_url("redis://127.0.0.1").unwrap();
+    /// assert_eq!(pubsub.buffer_capacity(), DEFAULT_BUFFER_CAPACITY);
+    /// ```
     pub fn buffer_capacity(&self) -> usize {
         self.shared().lock().buffer.capacity()
     }
 
     /// The configuration this client connects with.
+    ///
+    /// ```
+    /// let pubsub = tornadis::PubSubClient::from_url("redis://127.0.0.1/3").unwrap();
+    /// assert_eq!(pubsub.config().db(), 3);
+    /// ```
     pub fn config(&self) -> &Config {
         &self.shared().config
     }
@@ -282,16 +305,37 @@ impl PubSubClient {
     }
 
     /// True while a connection is open.
+    ///
+    /// ```no_run
+    /// # async fn demo(pubsub: tornadis::PubSubClient) -> tornadis::Result<()> {
+    /// pubsub.pubsub_subscribe("news").await?;
+    /// assert!(pubsub.is_connected());
+    /// # Ok(()) }
+    /// ```
     pub fn is_connected(&self) -> bool {
         self.shared().lock().link == Link::Connected
     }
 
     /// How many times a connection was opened so far (each reconnect adds one).
+    ///
+    /// ```no_run
+    /// # async fn demo(pubsub: tornadis::PubSubClient) -> tornadis::Result<()> {
+    /// pubsub.connect().await?;
+    /// assert_eq!(pubsub.connection_count(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn connection_count(&self) -> u64 {
         self.shared().lock().connects
     }
 
     /// What the server confirmed this client is subscribed to.
+    ///
+    /// ```no_run
+    /// # async fn demo(pubsub: tornadis::PubSubClient) -> tornadis::Result<()> {
+    /// pubsub.pubsub_psubscribe("news.*").await?;
+    /// assert!(pubsub.subscriptions().patterns().contains(&b"news.*"[..]));
+    /// # Ok(()) }
+    /// ```
     pub fn subscriptions(&self) -> Subscriptions {
         self.shared().lock().subs.clone()
     }
