@@ -19,7 +19,8 @@
 //!
 //! ## Layout
 //! - [`server`]: [`RedisServer`], one `redis-server` on a free TCP port and a
-//!   unix socket, with its builder (password, ACL users, extra arguments).
+//!   unix socket, with its builder (password, ACL users, extra arguments,
+//!   a TLS listener with [`TestCerts`] generated at run time).
 //! - [`cluster`]: [`RedisCluster`], six cluster nodes (three primaries, three
 //!   replicas).
 //! - [`sentinel`]: [`SentinelGroup`], a primary, a replica and three sentinels.
@@ -62,4 +63,4 @@ pub mod wait;
 pub use cluster::RedisCluster;
 pub use proxy::FaultProxy;
 pub use sentinel::SentinelGroup;
-pub use server::{RedisServer, RedisServerBuilder};
+pub use server::{ClientAuth, RedisServer, RedisServerBuilder, TestCerts};

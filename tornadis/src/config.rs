@@ -1,4 +1,4 @@
-//! [`Config`], its builder and `redis://` / `unix://` URL parsing.
+//! [`Config`], its builder and `redis://` / `rediss://` / `unix://` URL parsing.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -7,6 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
+
+/// Without the `tls` feature there are no TLS settings: this type has no
+/// values, so [`Config`]'s `tls` field is always `None`.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone)]
+pub(crate) enum TlsConfig {}
 
 /// The largest allowed [`ConfigBuilder::max_pending_requests`] (tokio's semaphore limit, rounded down).
 const MAX_PENDING_LIMIT: usize = 1 << 28;
@@ -99,6 +107,8 @@ pub struct Config {
     pub(crate) max_pending: usize,
     /// Send `READONLY` after connecting (cluster replica connections).
     pub(crate) readonly: bool,
+    /// TLS for TCP connections; `None` for plain TCP.
+    pub(crate) tls: Option<TlsConfig>,
 }
 
 impl Default for Config {
@@ -125,6 +135,7 @@ impl Default for Config {
             backoff_max: Duration::from_secs(1),
             max_pending: 100_000,
             readonly: false,
+            tls: None,
         }
     }
 }
@@ -195,6 +206,12 @@ impl Config {
     /// Whether the client reconnects by itself.
     pub fn autoconnect(&self) -> bool {
         self.autoconnect
+    }
+
+    /// Whether TCP connections use TLS (a `rediss://` URL, or
+    /// `ConfigBuilder::tls` with the `tls` feature).
+    pub fn uses_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub(crate) fn validate(&self) -> Result<()> {
@@ -451,6 +468,30 @@ impl<T> ConfigBuilder<T> {
     /// client error instead.
     pub fn max_pending_requests(mut self, n: usize) -> Self {
         self.config.max_pending = n;
+        self
+    }
+
+    /// Connects with TLS, using these settings (needs the `tls` feature).
+    ///
+    /// This replaces the TLS settings of an earlier [`url`](Self::url) call,
+    /// so a `rediss://` URL is combined with a private CA like this:
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tornadis::{Client, TlsConfig};
+    ///
+    /// let ca = std::fs::read("ca.crt")?;
+    /// let client = Client::builder()
+    ///     .url("rediss://redis.internal:6380")
+    ///     .tls(TlsConfig::new().ca_pem(ca))
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// TLS applies to TCP connections; a unix socket connection stays plain.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.config.tls = Some(tls);
         self
     }
 

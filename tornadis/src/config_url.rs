@@ -1,4 +1,4 @@
-//! Parsing `redis://`, `unix://` and `redis+unix://` URLs into a [`Config`].
+//! Parsing `redis://`, `rediss://` (TLS), `unix://` and `redis+unix://` URLs into a [`Config`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,6 +39,12 @@ pub(crate) fn parse(url: &str) -> Result<Config> {
     };
     match scheme.as_str() {
         "redis" => parse_tcp(&hint, main, &mut config)?,
+        #[cfg(feature = "tls")]
+        "rediss" => {
+            parse_tcp(&hint, main, &mut config)?;
+            config.tls = Some(crate::tls::TlsConfig::new());
+        }
+        #[cfg(not(feature = "tls"))]
         "rediss" => {
             return Err(Error::client(format!(
             "{hint:?} asks for TLS (rediss://), which needs tornadis built with the `tls` feature"
@@ -278,8 +284,32 @@ mod tests {
             let text = format!("{e} {e:?}");
             assert!(!text.contains("topsecret"), "{url}: {text}");
         }
-        let e = parse("rediss://h").unwrap_err();
-        assert!(e.to_string().contains("tls"), "{e}");
+    }
+
+    #[test]
+    #[cfg(not(feature = "tls"))]
+    fn rediss_needs_the_tls_feature() {
+        let e = parse("rediss://u:topsecret@h").unwrap_err();
+        assert!(e.is_client(), "{e}");
+        assert!(e.to_string().contains("`tls` feature"), "{e}");
+        assert!(!format!("{e} {e:?}").contains("topsecret"));
+    }
+
+    #[test]
+    #[cfg(feature = "tls")]
+    fn rediss_turns_tls_on() {
+        let c = parse("rediss://u:topsecret@redis.example:6380/1").unwrap();
+        assert!(c.uses_tls());
+        assert_eq!(
+            c.addr,
+            ServerAddr::Tcp {
+                host: "redis.example".into(),
+                port: 6380
+            }
+        );
+        assert_eq!(c.db, 1);
+        assert!(!format!("{c:?}").contains("topsecret"));
+        assert!(!parse("redis://h").unwrap().uses_tls());
     }
 
     #[test]

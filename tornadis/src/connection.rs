@@ -1,4 +1,4 @@
-//! Opening a connection: the socket (TCP or unix), its options, and the
+//! Opening a connection: the socket (TCP, TLS over TCP, or unix), its options, and the
 //! handshake (`HELLO 3` with fallback to RESP2, `AUTH`, `SELECT`, `CLIENT SETNAME`).
 
 use std::io;
@@ -19,6 +19,8 @@ use crate::resp::{Decoder, Value};
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsStream),
 }
 
 impl AsyncRead for Stream {
@@ -30,6 +32,8 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -43,6 +47,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -54,6 +60,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -65,6 +73,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -72,6 +82,8 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }
@@ -123,8 +135,15 @@ async fn open_stream(config: &Config) -> Result<Stream> {
                 ))
                 .with_source(e)
             })?;
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &config.tls {
+                return crate::tls::connect(tls, host, &config.addr, stream)
+                    .await
+                    .map(Stream::Tls);
+            }
             Ok(Stream::Tcp(stream))
         }
+        // TLS settings do not apply here: Redis serves plain RESP on its unix socket.
         ServerAddr::Unix(path) => {
             let stream = UnixStream::connect(path).await.map_err(|e| {
                 Error::connection(format!(

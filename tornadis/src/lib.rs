@@ -21,6 +21,7 @@
 //! - `cmd`: [`Cmd`], a command encoded once into RESP bytes.
 //! - `config`: [`Config`] and its builder, `redis://` and `unix://` URLs.
 //! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
+//! - `tls` (feature `tls`): [`TlsConfig`] and the rustls handshake.
 //! - `client`: the [`Client`] handle and the driver task that owns each connection.
 //! - [`command_info`]: metadata about every command, generated from the spec table.
 //! - `error`: [`Error`] and [`ErrorKind`].
@@ -48,6 +49,8 @@ mod pipeline;
 mod pool;
 pub mod pubsub;
 pub mod resp;
+#[cfg(feature = "tls")]
+mod tls;
 pub mod value;
 
 pub use client::{
@@ -62,4 +65,6 @@ pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
 pub use pubsub::{Message, MessageKind, Messages, PubSubClient, Subscriptions};
 pub use resp::Value;
+#[cfg(feature = "tls")]
+pub use tls::TlsConfig;
 pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};

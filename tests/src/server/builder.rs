@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use super::launch::{fail, launch, listener_args, LaunchError, Paths, SENTINEL_CONFIG};
+use super::tls::{redis_supports_tls, ClientAuth, TestCerts, TlsListener};
 use super::RedisServer;
 use crate::ports::PortReservation;
 use crate::raw::Auth;
@@ -58,6 +59,7 @@ pub struct RedisServerBuilder {
     pub(super) extra_args: Vec<String>,
     pub(super) startup_timeout: Duration,
     pub(super) mode: Mode,
+    pub(super) tls: Option<TlsListener>,
 }
 
 impl Default for RedisServerBuilder {
@@ -68,6 +70,7 @@ impl Default for RedisServerBuilder {
             extra_args: Vec::new(),
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             mode: Mode::Standalone,
+            tls: None,
         }
     }
 }
@@ -120,6 +123,26 @@ impl RedisServerBuilder {
         self
     }
 
+    /// Also listens for TLS, on a second port, with the server certificate
+    /// of `certs` (see [`RedisServer::tls_port`] and [`RedisServer::tls_url`]).
+    /// Clients are not asked for a certificate unless
+    /// [`tls_client_auth`](Self::tls_client_auth) says so.
+    pub fn tls(mut self, certs: TestCerts) -> Self {
+        let client_auth = self.tls.take().map(|t| t.client_auth).unwrap_or_default();
+        self.tls = Some(TlsListener { certs, client_auth });
+        self
+    }
+
+    /// Whether the TLS listener asks clients for a certificate (default
+    /// [`ClientAuth::None`]). Needs [`tls`](Self::tls).
+    pub fn tls_client_auth(mut self, client_auth: ClientAuth) -> Self {
+        match &mut self.tls {
+            Some(tls) => tls.client_auth = client_auth,
+            None => panic!("tls_client_auth needs the certificates from `tls` first"),
+        }
+        self
+    }
+
     /// The default user's password, if set.
     pub(crate) fn password_value(&self) -> Option<&str> {
         self.password.as_deref()
@@ -149,13 +172,22 @@ impl RedisServerBuilder {
             .unwrap_or_else(|e| panic!("cannot create a temp dir for redis-server: {e}"));
         let unix_socket = dir.path().join("redis.sock");
         let log_path = dir.path().join("redis.log");
+        if self.tls.is_some() && !redis_supports_tls() {
+            panic!(
+                "\n*** {} was built without TLS support; the TLS tests need a redis-server \
+                 built with BUILD_TLS=yes (Debian's and Ubuntu's redis-server packages are) ***\n",
+                crate::binaries::redis_server().display()
+            );
+        }
         let mut taken = Vec::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = PortReservation::reserve(self.mode == Mode::Cluster);
+            let tls_port = self.tls.as_ref().map(|_| PortReservation::reserve(false));
             let paths = Paths {
                 dir: dir.path(),
                 unix_socket: &unix_socket,
                 log: &log_path,
+                tls_port: tls_port.as_ref().map(PortReservation::port),
             };
             let deadline = Instant::now() + self.startup_timeout;
             match launch(&self, port.port(), &paths, deadline) {
@@ -165,6 +197,7 @@ impl RedisServerBuilder {
                         child: Some(child),
                         builder: self,
                         port,
+                        tls_port,
                         unix_socket,
                         log_path,
                         dir,
@@ -197,6 +230,12 @@ impl RedisServerBuilder {
             args.push("--sentinel".into());
         }
         args.extend(listener_args(port, paths));
+        if let (Some(tls), Some(tls_port)) = (&self.tls, paths.tls_port) {
+            match tls.args(tls_port, paths.dir) {
+                Ok(tls_args) => args.extend(tls_args),
+                Err(why) => fail(&why, paths.log),
+            }
+        }
         let mut push = |items: &[&str]| args.extend(items.iter().map(OsString::from));
         push(&["--save", "", "--appendonly", "no"]);
         // DEBUG SLEEP / DEBUG RELOAD etc. are refused by default since 7.0.

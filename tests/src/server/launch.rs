@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -21,14 +21,16 @@ pub(super) struct Paths<'a> {
     pub(super) dir: &'a Path,
     pub(super) unix_socket: &'a Path,
     pub(super) log: &'a Path,
+    /// The TLS port, for a server with a TLS listener (its certificate
+    /// files are written into `dir`).
+    pub(super) tls_port: Option<u16>,
 }
 
 /// Arguments that choose where the server listens and keeps its files.
 ///
-/// TLS extension point: a TLS listener adds `--tls-port`, `--tls-cert-file`,
-/// `--tls-key-file` and `--tls-ca-cert-file` here (with a second reserved
-/// port and certificates generated into the temp dir), and the readiness
-/// probe in `launch` then also checks the TLS port.
+/// A TLS listener's arguments (`--tls-port` and its files) are added by
+/// `RedisServerBuilder::command_line`, and `launch` then also checks that
+/// the TLS port accepts connections.
 pub(super) fn listener_args(port: u16, paths: &Paths<'_>) -> Vec<OsString> {
     vec![
         "--port".into(),
@@ -111,7 +113,11 @@ pub(super) fn launch(
             }
         }
         let probe = raw::ping_unix(paths.unix_socket, &auth)
-            .and_then(|()| raw::ping_tcp((Ipv4Addr::LOCALHOST, port), &auth));
+            .and_then(|()| raw::ping_tcp((Ipv4Addr::LOCALHOST, port), &auth))
+            .and_then(|()| match paths.tls_port {
+                Some(tls_port) => accepts((Ipv4Addr::LOCALHOST, tls_port)),
+                None => Ok(()),
+            });
         match probe {
             Ok(()) => return Ok(child),
             Err(reason) if Instant::now() >= deadline => {
@@ -124,6 +130,15 @@ pub(super) fn launch(
             Err(_) => thread::sleep(Duration::from_millis(20)),
         }
     }
+}
+
+/// Whether a TCP port accepts connections (the TLS port: the probe does not
+/// speak TLS, and by the time the server answers `PING` elsewhere its
+/// listeners are all open, so a connection is enough).
+fn accepts(addr: (Ipv4Addr, u16)) -> Result<(), String> {
+    TcpStream::connect_timeout(&addr.into(), Duration::from_secs(2))
+        .map(drop)
+        .map_err(|e| format!("connect to TLS port {}: {e}", addr.1))
 }
 
 fn read_from(path: &Path, offset: u64) -> String {

@@ -7,6 +7,7 @@
 
 mod builder;
 mod launch;
+mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use builder::Mode;
 pub use builder::{RedisServerBuilder, DEFAULT_STARTUP_TIMEOUT};
 use launch::{fail, launch, tail, LaunchError, Paths};
+pub use tls::{redis_supports_tls, ClientAuth, TestCerts};
 
 use crate::cli;
 use crate::ports::{self, PortReservation};
@@ -42,6 +44,7 @@ pub struct RedisServer {
     // Dropped after the process is killed (see `Drop`): the port is released
     // and the directory removed only once nothing uses them.
     pub(super) port: PortReservation,
+    pub(super) tls_port: Option<PortReservation>,
     pub(super) unix_socket: PathBuf,
     pub(super) log_path: PathBuf,
     pub(super) dir: TempDir,
@@ -76,6 +79,28 @@ impl RedisServer {
     /// `"redis://127.0.0.1:PORT"` (without credentials).
     pub fn url(&self) -> String {
         format!("redis://{}", self.addr())
+    }
+
+    /// The TLS port, for a server started with
+    /// [`RedisServerBuilder::tls`].
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port.as_ref().map(PortReservation::port)
+    }
+
+    /// `"rediss://127.0.0.1:TLS_PORT"` (without credentials).
+    ///
+    /// # Panics
+    /// If the server was started without TLS.
+    pub fn tls_url(&self) -> String {
+        match self.tls_port() {
+            Some(port) => format!("rediss://127.0.0.1:{port}"),
+            None => panic!("this server was started without TLS (RedisServerBuilder::tls)"),
+        }
+    }
+
+    /// The certificates of a TLS server.
+    pub fn tls_certs(&self) -> Option<&TestCerts> {
+        self.builder.tls.as_ref().map(|t| &t.certs)
     }
 
     /// The unix socket's path.
@@ -176,6 +201,7 @@ impl RedisServer {
                 dir: self.dir.path(),
                 unix_socket: &self.unix_socket,
                 log: &self.log_path,
+                tls_port: self.tls_port(),
             };
             match launch(&self.builder, port, &paths, deadline) {
                 Ok(child) => {
