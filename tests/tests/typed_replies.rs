@@ -8,6 +8,9 @@ use tornadis::commands::{LmpopWhere, XaddIdSelector, XgroupCreateIdSelector, Zmp
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
 
+/// XREAD/XREADGROUP: per stream, its entries (id and fields).
+type Streams = Option<Vec<(String, Vec<(String, HashMap<String, String>)>)>>;
+
 fn clients(server: &RedisServer) -> [Client; 2] {
     let resp2 = Client::builder()
         .port(server.port())
@@ -94,8 +97,7 @@ async fn stream_claims_and_pending_entries() {
         c.xgroup_create("s", "g", XgroupCreateIdSelector::Id("0".into()))
             .await
             .unwrap();
-        let read: Option<Vec<(String, Vec<(String, HashMap<String, String>)>)>> =
-            c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
+        let read: Streams = c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
         assert_eq!(read.expect("one stream")[0].1[0].0, id);
 
         let pending = c
