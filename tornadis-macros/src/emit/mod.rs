@@ -51,6 +51,16 @@ pub fn table(t: &Table, files: &[String]) -> TokenStream {
         /// pipeline with one more reply. A command with optional arguments
         /// has two methods: `set(key, value)` and `set_with(key, value, options)`
         /// taking its options builder.
+        ///
+        /// Arguments are encoded when the method is called; an argument that
+        /// cannot be sent (an empty list where Redis needs one value or more,
+        /// a NaN score) makes the command fail with a client error before
+        /// anything is written.
+        ///
+        /// # Cancel safety
+        /// The methods only build the command; what happens when the returned
+        /// value is dropped is up to the executor (a client's request that is
+        /// dropped after being sent still has its reply read and discarded).
         pub trait Commands: ::tornadis::Executor {
             #(#methods)*
         }
