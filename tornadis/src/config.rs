@@ -151,13 +151,17 @@ impl Config {
     /// Accepted forms:
     /// - `redis://[[username][:password]@]host[:port][/db]`
     /// - `redis://[::1]:6379/2` (IPv6 in brackets)
+    /// - `rediss://...` (same form as `redis://`): TLS, with the `tls` feature.
+    ///   It trusts the default root certificates only; for a private CA, follow
+    ///   the URL with `ConfigBuilder::tls` (see there).
     /// - `unix:///path/to/redis.sock[?db=N&password=...&username=...]`
     ///   (also `redis+unix://` and `redis-socket://`)
     ///
     /// Query parameters on any form: `db`, `username`, `password`,
     /// `client_name`, `protocol` (`resp2`/`resp3`), `connect_timeout`,
     /// `read_timeout` (seconds, fractions allowed). User and password may be
-    /// percent-encoded. `rediss://` (TLS) needs the `tls` feature.
+    /// percent-encoded. Without the `tls` feature a `rediss://` URL is a
+    /// client error that says so.
     ///
     /// ```
     /// use tornadis::Config;
