@@ -467,3 +467,32 @@ async fn a_full_request_queue_applies_backpressure() {
         r.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn stats_count_requests_errors_reconnects_and_latency() {
+    let mut server = RedisServer::start();
+    let c = client(&server);
+    for i in 0..20 {
+        c.call(("SET", "s", i)).await.unwrap();
+    }
+    c.call(("LPUSH", "s", "x")).await.unwrap_err();
+    c.call_as::<i64, _>(("GET", "missing")).await.unwrap_err();
+    let s = c.stats();
+    assert_eq!(s.requests, 22);
+    assert_eq!(
+        s.errors,
+        vec![(ErrorKind::Server, 1), (ErrorKind::Decode, 1)]
+    );
+    assert_eq!(s.connects, 1);
+    assert_eq!(s.reconnects, 0);
+    assert_eq!(s.in_flight, 0);
+    assert_eq!(s.latency.count(), 22);
+    let p50 = s.latency.percentile(0.5).unwrap();
+    assert!(p50 < Duration::from_secs(1), "{p50:?}");
+    server.restart();
+    let _ = c.call("PING").await;
+    c.call("PING").await.unwrap();
+    let s = c.stats();
+    assert!(s.reconnects >= 1, "{s:?}");
+    assert!(s.disconnects >= 1, "{s:?}");
+}

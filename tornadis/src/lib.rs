@@ -45,6 +45,7 @@ mod config_url;
 mod connection;
 mod error;
 mod executor;
+mod observe;
 mod pipeline;
 mod pool;
 pub mod pubsub;
@@ -54,7 +55,8 @@ mod tls;
 pub mod value;
 
 pub use client::{
-    AddrResolver, Client, Request, ResolveFuture, ResponseFuture, TRANSACTION_ATTEMPTS,
+    AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, ResponseFuture, Stats,
+    TRANSACTION_ATTEMPTS,
 };
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
 pub use commands::Commands;

@@ -40,6 +40,7 @@ async fn run(shared: Arc<Shared>) {
         let conn = match open(&shared).await {
             Ok(conn) => conn,
             Err(error) => {
+                crate::observe::connect_failed(config, &error);
                 let since = *outage_start.get_or_insert_with(Instant::now);
                 let gave_up = {
                     let mut st = shared.lock();
@@ -68,6 +69,9 @@ async fn run(shared: Arc<Shared>) {
             let mut st = shared.lock();
             st.link = Link::Connected;
             st.connects += 1;
+            shared.counters.connected();
+            crate::observe::connection_opened();
+            crate::observe::connected(config, &config.addr);
             for w in st.connect_waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
@@ -77,6 +81,9 @@ async fn run(shared: Arc<Shared>) {
 
         let mut io = Io::new(&shared, conn);
         let end = poll_fn(|cx| io.poll(cx)).await;
+        shared.counters.disconnected();
+        crate::observe::connection_lost();
+        crate::observe::disconnected(config, end.as_ref().err());
         let mut st = shared.lock();
         match end {
             Ok(End::Closed) => {

@@ -9,6 +9,7 @@ pub(crate) mod request;
 mod resolve;
 pub(crate) mod routing;
 mod shared;
+mod stats;
 mod submit;
 mod transaction;
 
@@ -20,6 +21,7 @@ use tokio::sync::oneshot;
 pub use request::{Request, ResponseFuture};
 pub use resolve::{AddrResolver, ResolveFuture};
 use shared::{Link, Shared, Slot, Wake};
+pub use stats::{LatencyHistogram, Stats};
 pub use transaction::TRANSACTION_ATTEMPTS;
 
 use crate::cmd::Cmd;
@@ -236,6 +238,27 @@ impl Client {
         self.shared().lock().link == Link::Connected
     }
 
+    /// A snapshot of this client's counters: requests, errors by kind,
+    /// connections, requests in flight and queued, and a latency histogram.
+    /// Blocking commands run on side connections and are not counted here.
+    pub fn stats(&self) -> Stats {
+        let shared = self.shared();
+        let in_flight = shared
+            .config
+            .max_pending
+            .saturating_sub(shared.permits.available_permits());
+        let queued = shared.lock().slots.len();
+        shared.counters.snapshot(in_flight as u64, queued as u64)
+    }
+
+    pub(crate) fn record(
+        &self,
+        elapsed: std::time::Duration,
+        error: Option<crate::error::ErrorKind>,
+    ) {
+        self.shared().counters.record(elapsed, error);
+    }
+
     /// How many times a connection was opened so far (1 after the first
     /// connect; each automatic reconnect adds one).
     pub fn connection_count(&self) -> u64 {
@@ -298,9 +321,12 @@ impl Client {
         let name = request::CommandName::of(&cmd);
         match self.submit(&cmd, false) {
             Ok(mut submitted) => {
+                let client = self.clone();
                 tokio::spawn(async move {
                     let reply = std::future::poll_fn(|cx| submitted.poll_reply(cx)).await;
-                    callback(request::finish(&name, reply))
+                    let result = request::finish(&name, reply);
+                    client.record(submitted.elapsed(), result.as_ref().err().map(Error::kind));
+                    callback(result)
                 });
             }
             Err(e) => callback(Err(name.attach(e))),

@@ -124,9 +124,13 @@ pub(crate) fn finish_rx<R: FromValue>(
 }
 
 /// Sends `cmd` with the permit the caller holds.
-fn submit<'a>(client: &'a Client, cmd: &Cmd) -> State<'a> {
+fn submit<'a>(client: &'a Client, cmd: &Cmd, name: &CommandName) -> State<'a> {
     match client.submit(cmd, true) {
-        Ok(submitted) => State::Waiting(submitted),
+        Ok(submitted) => State::Waiting(
+            client,
+            submitted,
+            crate::observe::CommandSpan::start(name.as_str(), client.config()),
+        ),
         Err(e) => State::Failed(Some(e)),
     }
 }
@@ -139,7 +143,7 @@ enum State<'a> {
     Init(&'a Client, Cmd),
     /// The queue was full: waiting for room before sending.
     Acquiring(&'a Client, Cmd, PermitWait<'a>),
-    Waiting(Submitted),
+    Waiting(&'a Client, Submitted, crate::observe::CommandSpan),
     Failed(Option<Error>),
     Done,
 }
@@ -186,24 +190,30 @@ impl<R: FromValue> Future for ResponseFuture<'_, R> {
             match std::mem::replace(&mut this.state, State::Done) {
                 State::Init(client, cmd) => {
                     this.state = if client.permits().try_acquire().map(|p| p.forget()).is_ok() {
-                        submit(client, &cmd)
+                        submit(client, &cmd, &this.name)
                     } else {
                         State::Acquiring(client, cmd, Box::pin(client.permit()))
                     };
                 }
                 State::Acquiring(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
-                    Poll::Ready(Ok(())) => this.state = submit(client, &cmd),
+                    Poll::Ready(Ok(())) => this.state = submit(client, &cmd, &this.name),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(this.name.attach(e))),
                     Poll::Pending => {
                         this.state = State::Acquiring(client, cmd, wait);
                         return Poll::Pending;
                     }
                 },
-                State::Waiting(mut submitted) => {
+                State::Waiting(client, mut submitted, span) => {
                     return match submitted.poll_reply(cx) {
-                        Poll::Ready(reply) => Poll::Ready(finish(&this.name, reply)),
+                        Poll::Ready(reply) => {
+                            let result = finish(&this.name, reply);
+                            let error = result.as_ref().err().map(Error::kind);
+                            client.record(submitted.elapsed(), error);
+                            span.finish(error);
+                            Poll::Ready(result)
+                        }
                         Poll::Pending => {
-                            this.state = State::Waiting(submitted);
+                            this.state = State::Waiting(client, submitted, span);
                             Poll::Pending
                         }
                     }

@@ -120,6 +120,8 @@ pub(crate) struct Shared {
     pub(crate) state_changed: AtomicBool,
     /// Where to connect, when it can change between connections.
     pub(crate) resolver: Option<std::sync::Arc<dyn super::resolve::AddrResolver>>,
+    /// Requests, errors, connections and latencies so far.
+    pub(crate) counters: super::stats::Counters,
     /// One permit per request queued or awaiting its reply (backpressure).
     pub(crate) permits: Semaphore,
     state: Mutex<State>,
@@ -133,6 +135,7 @@ impl Shared {
             config,
             exclusive,
             resolver: None,
+            counters: Default::default(),
             state_changed: AtomicBool::new(false),
             permits,
             state: Mutex::new(State {

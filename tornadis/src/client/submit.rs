@@ -9,6 +9,8 @@ use std::task::{Context, Poll};
 use tokio::sync::oneshot;
 use tokio::time::Sleep;
 
+use std::time::Instant;
+
 use super::routing::{self, Route};
 use super::{Client, Handle};
 use crate::cmd::Cmd;
@@ -26,9 +28,16 @@ pub(crate) struct Submitted {
     lease: Option<SideLease>,
     /// For blocking commands with a read timeout: the command's own timeout plus the read timeout.
     deadline: Option<Pin<Box<Sleep>>>,
+    /// When the command was queued (for the latency histogram).
+    started: Instant,
 }
 
 impl Submitted {
+    /// How long since the command was queued.
+    pub(crate) fn elapsed(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
     /// Polls for the raw reply (the driver's `Result`, or an error if it went away).
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<Value>> {
         if let Poll::Ready(r) = Pin::new(&mut self.rx).poll(cx) {
@@ -108,6 +117,7 @@ impl Client {
                     rx: self.enqueue(cmd, permit_held)?,
                     lease: None,
                     deadline: None,
+                    started: Instant::now(),
                 })
             }
             Route::Blocking(timeout) => {
@@ -130,6 +140,7 @@ impl Client {
                     rx,
                     lease: Some(lease),
                     deadline,
+                    started: Instant::now(),
                 })
             }
         }
