@@ -204,8 +204,8 @@ impl Client {
     /// use tornadis::Value;
     /// let (set, n, raw): ((), i64, Value) = client
     ///     .pipeline()
-    ///     .call_as::<()>(("SET", "n", 1))
-    ///     .call_as::<i64>(("INCRBY", "n", 9))
+    ///     .call_as::<(), _>(("SET", "n", 1))
+    ///     .call_as::<i64, _>(("INCRBY", "n", 9))
     ///     .call(("GET", "n"))
     ///     .query()
     ///     .await?;
