@@ -20,7 +20,7 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Operations in the default load run: as many as fit in about 15 s of a
 /// debug build on a loaded two-core machine. 1,000,000 with the env var.
-const DEFAULT_OPS: u64 = 300_000;
+const DEFAULT_OPS: u64 = 250_000;
 
 /// A field of /proc/self/status, in KiB.
 fn status_kib(field: &str) -> u64 {
@@ -151,7 +151,7 @@ async fn the_request_queue_is_bounded_with_backpressure() {
     let c = Client::builder()
         .port(server.port())
         .max_pending_requests(limit)
-        .read_timeout(Duration::from_millis(800))
+        .read_timeout(Duration::from_millis(400))
         .build()
         .unwrap();
     c.connect().await.unwrap();
