@@ -296,11 +296,11 @@ async fn subscribing_commands_are_refused_on_a_normal_client() {
     }
 }
 
-/// The raw pipeline does not route its commands: a SUBSCRIBE in it is sent
-/// on the shared connection, whose reply (a push in RESP3) never completes
-/// the pipeline, so the call hangs and the connection is left subscribed.
+/// Pipelines apply the routing rules of single commands: a SUBSCRIBE in one
+/// would be sent on the shared connection, whose reply (a push in RESP3)
+/// never completes the pipeline, so the call would hang and the connection
+/// be left subscribed.
 #[tokio::test]
-#[ignore = "library bug: Pipeline/TypedPipeline do not apply the client's routing checks (subscribe-type commands are sent); see the reliability report"]
 async fn subscribing_commands_in_a_pipeline_are_refused() {
     let server = RedisServer::start();
     let proxy = FaultProxy::start(server.addr());

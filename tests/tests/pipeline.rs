@@ -222,6 +222,27 @@ async fn connection_state_commands_are_refused_on_the_shared_client() {
         assert!(e.is_client(), "{args:?}: {e}");
     }
     assert_eq!(c.connection_count(), 0, "nothing was sent");
+    // The same rules hold inside pipelines.
+    let mut pipe = Pipeline::new();
+    pipe.stack_call(("WATCH", "k")).stack_call("PING");
+    assert!(c.call_pipeline(&pipe).await.unwrap_err().is_client());
+    let mut blocking = Pipeline::new();
+    blocking.stack_call(("BLPOP", "q", 1)).stack_call("PING");
+    let e = c.call_pipeline(&blocking).await.unwrap_err();
+    assert!(e.is_client() && e.to_string().contains("BLPOP"), "{e}");
+    assert_eq!(c.connection_count(), 0, "nothing was sent");
+    // Inside MULTI/EXEC a blocking command does not block: allowed.
+    blocking.atomic();
+    let replies = c.call_pipeline(&blocking).await.unwrap();
+    assert_eq!(replies[0].as_ref().unwrap(), &Value::Nil);
+    // A dedicated connection runs them.
+    let d = c.dedicated().unwrap();
+    let replies = d.call_pipeline(&pipe).await.unwrap();
+    assert_eq!(
+        replies[1].as_ref().unwrap(),
+        &Value::SimpleString("PONG".into())
+    );
+    assert!(d.connection_state_changed());
     assert_eq!(
         c.call("PING").await.unwrap(),
         Value::SimpleString("PONG".into())

@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 use bytes::BytesMut;
 
 use crate::client::request::{self, CommandName};
+use crate::client::routing::{self, Route};
 use crate::client::Client;
 use crate::cmd::Cmd;
 use crate::error::{Error, ErrorKind, Result};
@@ -26,6 +27,10 @@ struct Batch {
     buf: BytesMut,
     names: Vec<CommandName>,
     error: Option<Error>,
+    /// A command that changes the connection's state: only on a dedicated connection.
+    needs_dedicated: Option<Error>,
+    /// A blocking command: it would hold a shared connection for its whole timeout.
+    blocking: Option<CommandName>,
 }
 
 impl Batch {
@@ -37,6 +42,24 @@ impl Batch {
                     e.kind(),
                     format!("command {} of the pipeline: {e}", self.names.len() + 1),
                 ));
+            }
+        }
+        // The routing rules of single commands apply inside pipelines too.
+        let info = routing::info_of(cmd);
+        if let Err(e) = routing::route_with(info, cmd, true) {
+            // Subscribing or MONITOR: never on a request/reply connection.
+            if self.error.is_none() {
+                self.error = Some(e);
+            }
+        } else {
+            match routing::route_with(info, cmd, false) {
+                Err(e) => {
+                    self.needs_dedicated.get_or_insert(e);
+                }
+                Ok(Route::Blocking(_)) => {
+                    self.blocking.get_or_insert_with(|| CommandName::of(cmd));
+                }
+                Ok(Route::Direct) => {}
             }
         }
         cmd.write_to(&mut self.buf);
@@ -59,6 +82,22 @@ impl Batch {
     /// Sends the batch and returns one `Result` per command, in order.
     async fn run(self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
         self.check()?;
+        if let Some(e) = &self.needs_dedicated {
+            if !client.is_dedicated() {
+                return Err(e.clone());
+            }
+            client.mark_state_changed();
+        }
+        if let Some(name) = &self.blocking {
+            // Inside MULTI/EXEC blocking commands do not block.
+            if !atomic && !client.is_dedicated() {
+                return Err(Error::client(format!(
+                    "{} blocks, and in a pipeline it would hold the shared connection for its whole timeout; \
+                     send it on its own (it then runs on a side connection) or use a dedicated client",
+                    name.as_str()
+                )));
+            }
+        }
         let n = self.names.len();
         let (bytes, replies) = if atomic {
             let mut framed = BytesMut::with_capacity(self.buf.len() + 32);

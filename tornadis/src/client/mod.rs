@@ -158,6 +158,10 @@ impl Client {
         self.shared().state_changed.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn mark_state_changed(&self) {
+        self.shared().state_changed.store(true, Ordering::Relaxed);
+    }
+
     /// Drops the connection so that the next request starts from a fresh
     /// handshake, undoing any state a connection-state command left behind.
     pub fn reset_connection(&self) {

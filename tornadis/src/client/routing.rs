@@ -33,7 +33,16 @@ pub(crate) fn info_of(cmd: &Cmd) -> Option<&'static CommandInfo> {
 
 /// Decides the route of `cmd`, or refuses it on this kind of connection.
 pub(crate) fn route(cmd: &Cmd, exclusive: bool) -> Result<Route> {
-    let Some(info) = info_of(cmd) else {
+    route_with(info_of(cmd), cmd, exclusive)
+}
+
+/// [`route`] for a command whose metadata was already looked up.
+pub(crate) fn route_with(
+    info: Option<&'static CommandInfo>,
+    cmd: &Cmd,
+    exclusive: bool,
+) -> Result<Route> {
+    let Some(info) = info else {
         return Ok(Route::Direct);
     };
     if info.flags.contains(CommandFlags::CONNECTION_STATE) {
