@@ -36,8 +36,8 @@ extern crate self as tornadis;
 pub use bytes;
 
 mod client;
-mod cmd;
 pub mod cluster;
+mod cmd;
 pub mod command_info;
 pub mod commands;
 mod config;
