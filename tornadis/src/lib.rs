@@ -50,6 +50,7 @@ mod pipeline;
 mod pool;
 pub mod pubsub;
 pub mod resp;
+pub mod sentinel;
 #[cfg(feature = "tls")]
 mod tls;
 pub mod value;
