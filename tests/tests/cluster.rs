@@ -82,6 +82,42 @@ async fn routes_keys_in_every_slot_and_splits_multi_key_commands() {
     assert_eq!(n, 1);
     let union: Vec<String> = c.call_as(("SUNION", "{tag}a", "{tag}b")).await.unwrap();
     assert_eq!(union, vec!["x".to_string()]);
+    // Pipelines: each command routed by its own keys, replies in order.
+    let mut pipe = tornadis::Pipeline::new();
+    for i in 0..100 {
+        pipe.stack_call(("SET", format!("p:{i}"), i));
+    }
+    pipe.stack_call(("LPUSH", "p:0", "x")); // WRONGTYPE on one node only
+    for i in 0..100 {
+        pipe.stack_call(("GET", format!("p:{i}")));
+    }
+    let replies = c.call_pipeline(&pipe).await.unwrap();
+    assert_eq!(replies.len(), 201);
+    assert_eq!(replies[100].as_ref().unwrap_err().code(), Some("WRONGTYPE"));
+    for i in 0..100 {
+        assert_eq!(
+            replies[101 + i].as_ref().unwrap(),
+            &Value::Bulk(i.to_string().into())
+        );
+    }
+    // Transactions need one slot.
+    let mut tx = tornadis::Pipeline::new();
+    tx.atomic()
+        .stack_call(("INCR", "{t}a"))
+        .stack_call(("INCR", "{t}b"));
+    let replies = c.call_pipeline(&tx).await.unwrap();
+    assert_eq!(replies[1].as_ref().unwrap(), &Value::Integer(1));
+    let mut cross = tornadis::Pipeline::new();
+    cross
+        .atomic()
+        .stack_call(("INCR", "a"))
+        .stack_call(("INCR", "b"));
+    assert!(c
+        .call_pipeline(&cross)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("CROSSSLOT"));
     // Keyless commands go to a primary; transactions on one slot work.
     assert_eq!(
         c.call("PING").await.unwrap(),

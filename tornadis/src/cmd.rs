@@ -130,6 +130,18 @@ impl Cmd {
         self
     }
 
+    /// Rebuilds a command from its RESP encoding (as written by [`write_to`](Cmd::write_to)).
+    pub(crate) fn from_encoded(encoded: &[u8]) -> Option<Cmd> {
+        let rest = encoded.strip_prefix(b"*")?;
+        let nl = rest.iter().position(|&b| b == b'\r')?;
+        let argc: usize = std::str::from_utf8(rest.get(..nl)?).ok()?.parse().ok()?;
+        let body = rest.get(nl + 2..)?;
+        let mut cmd = Cmd::with_capacity(body.len());
+        cmd.body.extend_from_slice(body);
+        cmd.argc = argc;
+        Some(cmd)
+    }
+
     /// Records that an argument could not be encoded; the command will fail
     /// with this error before anything is sent. The first error is kept.
     pub fn fail(&mut self, error: Error) {

@@ -25,6 +25,8 @@ use crate::value::{FromValue, ToArgs};
 #[derive(Debug, Default, Clone)]
 struct Batch {
     buf: BytesMut,
+    /// Where each command starts in `buf`.
+    offsets: Vec<usize>,
     names: Vec<CommandName>,
     error: Option<Error>,
     /// A command that changes the connection's state: only on a dedicated connection.
@@ -62,6 +64,7 @@ impl Batch {
                 Ok(Route::Direct) => {}
             }
         }
+        self.offsets.push(self.buf.len());
         cmd.write_to(&mut self.buf);
         self.names.push(CommandName::of(cmd));
     }
@@ -219,6 +222,38 @@ impl Pipeline {
     pub fn atomic(&mut self) -> &mut Self {
         self.atomic = true;
         self
+    }
+
+    /// Whether [`atomic`](Pipeline::atomic) was called.
+    pub fn is_atomic(&self) -> bool {
+        self.atomic
+    }
+
+    /// The stacked commands, decoded back from the pipeline's buffer (for
+    /// clients that send them to several servers, such as a cluster client).
+    pub(crate) fn commands(&self) -> impl Iterator<Item = Cmd> + '_ {
+        let buf = &self.batch.buf[..];
+        let ends = self
+            .batch
+            .offsets
+            .iter()
+            .skip(1)
+            .copied()
+            .chain(std::iter::once(buf.len()));
+        self.batch
+            .offsets
+            .iter()
+            .zip(ends)
+            .filter_map(move |(&start, end)| buf.get(start..end).and_then(Cmd::from_encoded))
+    }
+
+    /// The error recorded while stacking (an invalid or forbidden command), if any.
+    pub(crate) fn check(&self) -> Result<()> {
+        self.batch.check()?;
+        match &self.batch.needs_dedicated {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
     }
 }
 
