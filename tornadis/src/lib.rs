@@ -25,6 +25,8 @@
 //! - `client`: the [`Client`] handle and the driver task that owns each connection.
 //! - [`command_info`]: metadata about every command, generated from the spec table.
 //! - `error`: [`Error`] and [`ErrorKind`].
+//! - `script`: [`Script`], Lua scripts run by digest and loaded on demand.
+//! - `scan`: [`ScanStream`], `SCAN`/`SSCAN`/`HSCAN`/`ZSCAN` cursors as streams.
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -50,7 +52,8 @@ mod pipeline;
 mod pool;
 pub mod pubsub;
 pub mod resp;
-pub mod sentinel;
+mod scan;
+mod script;
 #[cfg(feature = "tls")]
 mod tls;
 pub mod value;
@@ -68,6 +71,8 @@ pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
 pub use pubsub::{Message, MessageKind, Messages, PubSubClient, Subscriptions};
 pub use resp::Value;
+pub use scan::ScanStream;
+pub use script::Script;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
 pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};
