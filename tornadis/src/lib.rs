@@ -54,6 +54,7 @@ pub mod pubsub;
 pub mod resp;
 mod scan;
 mod script;
+pub mod sentinel;
 #[cfg(feature = "tls")]
 mod tls;
 pub mod value;
