@@ -59,6 +59,12 @@ pub mod sentinel;
 mod tls;
 pub mod value;
 
+// The guide's code blocks, compiled and run as doc tests (the file is read
+// only then, so packaging does not need it).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/guide.md")]
+mod guide {}
+
 pub use client::{
     AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, ResponseFuture, Stats,
     TRANSACTION_ATTEMPTS,
