@@ -15,6 +15,9 @@ use tornadis::sentinel::SentinelClient;
 use tornadis::{Client, Commands, Config, ErrorKind, ServerAddr, Value};
 use tornadis_tests::SentinelGroup;
 
+/// The (value, time received) of every acknowledged INCR, per writer.
+type Acks = Vec<Vec<(i64, Instant)>>;
+
 /// One sentinel test at a time.
 static SERIAL: Mutex<()> = Mutex::const_new(());
 
@@ -148,6 +151,32 @@ async fn reads_and_writes_through_the_primary_and_a_replica() {
     let e = replica.set("greeting", "nope").await.unwrap_err();
     assert_eq!(e.code(), Some("READONLY"), "{e}");
     assert!(sentinel.is_following_switches());
+
+    // The same answers when the sentinels are spoken to in RESP2 (flat
+    // arrays instead of RESP3 maps).
+    let resp2 = SentinelClient::builder()
+        .sentinels(group.sentinel_addrs())
+        .service(group.master_name())
+        .sentinel_config(
+            Config::builder()
+                .protocol(tornadis::Protocol::Resp2)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    assert_eq!(
+        resp2.primary_addr().await.unwrap(),
+        tcp(&group.primary().addr())
+    );
+    assert_eq!(
+        resp2.replica_addrs().await.unwrap(),
+        vec![tcp(&group.replica().addr())]
+    );
+    assert_eq!(
+        tcp_port(&resp2.replica().unwrap()).await,
+        group.replica().port()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,8 +238,7 @@ async fn failover_under_load_recovers_without_losing_replicated_writes() {
     primary.set("counter", 0).await.unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
-    // (value, when) of every acknowledged INCR, per writer.
-    let acks: Arc<StdMutex<Vec<Vec<(i64, Instant)>>>> = Arc::default();
+    let acks: Arc<StdMutex<Acks>> = Arc::default();
     let errors: Arc<StdMutex<Vec<(ErrorKind, String)>>> = Arc::default();
     // The highest value a WAIT confirmed the replica has.
     let durable = Arc::new(std::sync::atomic::AtomicI64::new(0));
@@ -261,9 +289,8 @@ async fn failover_under_load_recovers_without_losing_replicated_writes() {
         }));
     }
 
-    let acked = |acks: &Arc<StdMutex<Vec<Vec<(i64, Instant)>>>>| -> usize {
-        acks.lock().unwrap().iter().map(Vec::len).sum()
-    };
+    let acked =
+        |acks: &Arc<StdMutex<Acks>>| -> usize { acks.lock().unwrap().iter().map(Vec::len).sum() };
     eventually("writes before the kill", Duration::from_secs(5), || {
         acked(&acks) > 500 && durable.load(Ordering::Relaxed) > 0
     })

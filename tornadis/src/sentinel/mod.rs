@@ -38,6 +38,13 @@
 //!   The listener is subscribed on one sentinel at a time, moves to the next
 //!   when it fails, and after each subscription checks whether it missed a
 //!   switch.
+//! - **What no client can prevent:** replication is asynchronous, so
+//!   writes the old primary acknowledged but had not yet passed on are lost
+//!   when it dies. And when the old primary stays up, writes sent to it
+//!   between the replica's promotion and the `+switch-master` announcement
+//!   (about a second) are lost when the sentinels demote it. `WAIT` on a
+//!   dedicated connection, or `min-replicas-to-write` on the server, bound
+//!   these windows.
 //! - **Replica clients** ([`SentinelClient::replica`]) connect to a replica
 //!   the sentinels list without the `s_down`, `o_down` or `disconnected`
 //!   flags and that reports `slave`, taking the healthy ones in turn.
