@@ -477,7 +477,9 @@ fn bulk(text: &str) -> Vec<u8> {
 
 /// A `+switch-master` notice about the service drops the primary's
 /// connection at once (the next request reconnects through the sentinels);
-/// a notice about another service, or a malformed one, does not.
+/// a notice about another service, or a malformed one, does not. And a
+/// switch whose notice was missed is found when the listener subscribes
+/// again (it asks for the primary after each subscription).
 ///
 /// Sentinels refuse `PUBLISH` on their own channels, so the sentinel here is
 /// scripted: it names a real primary, confirms each subscription, closes the
@@ -485,7 +487,7 @@ fn bulk(text: &str) -> Vec<u8> {
 /// and sends the notice the test arms, once, with a confirmation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_notices_drop_the_connection_of_their_service_only() {
-    use std::sync::atomic::AtomicU8;
+    use std::sync::atomic::{AtomicU16, AtomicU8};
     use tornadis_tests::fake_server::{FakeServer, Handshake, Reply};
     use tornadis_tests::RedisServer;
 
@@ -496,6 +498,10 @@ async fn switch_notices_drop_the_connection_of_their_service_only() {
     let _serial = SERIAL.lock().await;
     let server = RedisServer::start();
     let port = server.port();
+    let other = RedisServer::start();
+    // The primary the scripted sentinel names.
+    let named = Arc::new(AtomicU16::new(port));
+    let script_named = named.clone();
     let armed = Arc::new(AtomicU8::new(QUIET));
     let script_armed = armed.clone();
     let fake_sentinel = FakeServer::start(Handshake::Resp2, move |args| {
@@ -507,7 +513,7 @@ async fn switch_notices_drop_the_connection_of_their_service_only() {
             (Some("SENTINEL"), Some("GET-MASTER-ADDR-BY-NAME")) => {
                 let mut out = b"*2\r\n".to_vec();
                 out.extend(bulk("127.0.0.1"));
-                out.extend(bulk(&port.to_string()));
+                out.extend(bulk(&script_named.load(Ordering::SeqCst).to_string()));
                 Reply::raw(out)
             }
             (Some("SUBSCRIBE"), _) => {
@@ -556,4 +562,29 @@ async fn switch_notices_drop_the_connection_of_their_service_only() {
     assert_eq!(v, 2);
     assert_eq!(primary.connection_count(), 2);
     assert_eq!(tcp_port(&primary).await, port);
+
+    // A switch without a notice: the next subscription's check finds it.
+    named.store(other.port(), Ordering::SeqCst);
+    eventually(
+        "the missed switch to be found",
+        Duration::from_secs(5),
+        || sentinel.switch_count() == 2,
+    )
+    .await;
+    // A request racing with the drop may fail with a connection error;
+    // the ones after it go to the new primary.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match primary.call_as::<String, _>(("INFO", "server")).await {
+            Ok(info) if info.contains(&format!("tcp_port:{}", other.port())) => break,
+            Ok(_) => {}
+            Err(e) => assert!(e.is_connection(), "{e}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the client stayed on the old primary"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(primary.connection_count(), 3);
 }

@@ -129,11 +129,11 @@ fn switch_to(core: &Core, owner: &Weak<Inner>, new: ServerAddr) {
     if core.last_primary().as_ref() == Some(&new) {
         return;
     }
-    core.switches
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if let Some(inner) = owner.upgrade() {
         inner.drop_connections();
     }
+    core.switches
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// The new primary in a `+switch-master` payload
