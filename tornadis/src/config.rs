@@ -109,6 +109,8 @@ pub struct Config {
     pub(crate) readonly: bool,
     /// TLS for TCP connections; `None` for plain TCP.
     pub(crate) tls: Option<TlsConfig>,
+    /// Client-side caching; `None` (the default) for none.
+    pub(crate) client_cache: Option<crate::client::CacheConfig>,
 }
 
 impl Default for Config {
@@ -136,6 +138,7 @@ impl Default for Config {
             max_pending: 100_000,
             readonly: false,
             tls: None,
+            client_cache: None,
         }
     }
 }
@@ -254,6 +257,9 @@ impl Config {
             return Err(Error::client(
                 "minimum reconnect backoff is larger than the maximum",
             ));
+        }
+        if let Some(cache) = &self.client_cache {
+            cache.validate(self.protocol)?;
         }
         Ok(())
     }
@@ -496,6 +502,14 @@ impl<T> ConfigBuilder<T> {
     #[cfg(feature = "tls")]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.config.tls = Some(tls);
+        self
+    }
+
+    /// Turns on client-side caching with these limits (RESP3 only): replies
+    /// to cacheable single-key reads are kept and served without a round
+    /// trip until the server says the key changed. See [`CacheConfig`](crate::CacheConfig).
+    pub fn client_cache(mut self, cache: crate::client::CacheConfig) -> Self {
+        self.config.client_cache = Some(cache);
         self
     }
 

@@ -251,6 +251,9 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
             }
         }
     }
+    if config.client_cache.is_some() {
+        enable_tracking(config, &mut conn).await?;
+    }
     if config.db != 0 {
         let mut select = crate::cmd::cmd("SELECT");
         select.arg(config.db);
@@ -267,6 +270,25 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
         }
     }
     Ok(conn)
+}
+
+/// Turns on `CLIENT TRACKING` for client-side caching. Invalidations come
+/// as RESP3 pushes on this same connection, so a server that stayed on RESP2
+/// cannot serve a cache.
+async fn enable_tracking(config: &Config, conn: &mut Connection) -> Result<()> {
+    if conn.protocol != Protocol::Resp3 {
+        return Err(Error::client(format!(
+            "client-side caching needs RESP3, and the server at {} refused HELLO 3 (Redis 6 or later is needed); \
+             turn the client cache off for this server",
+            config.addr
+        )));
+    }
+    let mut tracking = crate::cmd::cmd("CLIENT");
+    tracking.arg("TRACKING").arg("ON");
+    if let Value::Error(e) = round_trip(conn, &tracking).await? {
+        return Err(Error::from_server(e).with_command("CLIENT TRACKING"));
+    }
+    Ok(())
 }
 
 fn is_unknown_hello(text: &[u8]) -> bool {

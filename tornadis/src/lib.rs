@@ -22,7 +22,8 @@
 //! - `config`: [`Config`] and its builder, `redis://` and `unix://` URLs.
 //! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
 //! - `tls` (feature `tls`): [`TlsConfig`] and the rustls handshake.
-//! - `client`: the [`Client`] handle and the driver task that owns each connection.
+//! - `client`: the [`Client`] handle and the driver task that owns each connection;
+//!   its opt-in client-side cache ([`CacheConfig`]).
 //! - [`command_info`]: metadata about every command, generated from the spec table.
 //! - `error`: [`Error`] and [`ErrorKind`].
 //! - `script`: [`Script`], Lua scripts run by digest and loaded on demand.
@@ -69,6 +70,7 @@ pub use client::{
     AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, ResponseFuture, Stats,
     TRANSACTION_ATTEMPTS,
 };
+pub use client::{CacheConfig, CacheStats};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
 pub use commands::Commands;
 pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr};

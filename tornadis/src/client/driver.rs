@@ -84,6 +84,11 @@ async fn run(shared: Arc<Shared>) {
         shared.counters.disconnected();
         crate::observe::connection_lost();
         crate::observe::disconnected(config, end.as_ref().err());
+        if let Some(cache) = &shared.cache {
+            // Invalidations sent until the next connection would be missed:
+            // nothing cached now can be trusted after a reconnect.
+            cache.connection_lost();
+        }
         let mut st = shared.lock();
         match end {
             Ok(End::Closed) => {
@@ -303,8 +308,11 @@ impl<'a> Io<'a> {
     }
 
     fn deliver(&mut self, value: Value) -> Result<()> {
-        if let Value::Push(_) = value {
+        if let Value::Push(items) = value {
             // Out-of-band RESP3 push (e.g. an invalidation): not a reply to any request.
+            if let Some(cache) = &self.shared.cache {
+                cache.on_push(&items);
+            }
             return Ok(());
         }
         let Some(slot) = self.inflight.front_mut() else {

@@ -2,8 +2,10 @@
 //!
 //! - `shared`: the queue that handles and the driver share;
 //! - `driver`: the task that owns the connection;
-//! - `request`: the lazy future returned by `call` and the typed methods.
+//! - `request`: the lazy future returned by `call` and the typed methods;
+//! - `cache`: client-side caching (opt-in).
 
+pub(crate) mod cache;
 mod driver;
 pub(crate) mod request;
 mod resolve;
@@ -18,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
+pub use cache::{CacheConfig, CacheStats};
 pub use request::{Request, ResponseFuture};
 pub use resolve::{AddrResolver, ResolveFuture};
 use shared::{Link, Shared, Slot, Wake};
@@ -94,8 +97,13 @@ impl Client {
         Client::with_mode(config, false)
     }
 
-    pub(crate) fn with_mode(config: Config, exclusive: bool) -> Result<Client> {
+    pub(crate) fn with_mode(mut config: Config, exclusive: bool) -> Result<Client> {
         config.validate()?;
+        if exclusive {
+            // A dedicated connection may run MULTI (replies become QUEUED) and
+            // has one user at a time: client-side caching is for shared ones.
+            config.client_cache = None;
+        }
         Ok(Client {
             handle: Arc::new(Handle {
                 shared: Arc::new(Shared::new(config, exclusive)),
@@ -108,11 +116,14 @@ impl Client {
     /// connection attempt (the address in `config` is then only a fallback
     /// for display). With `dedicated`, connection-state commands are allowed.
     pub fn with_resolver(
-        config: Config,
+        mut config: Config,
         resolver: Arc<dyn AddrResolver>,
         dedicated: bool,
     ) -> Result<Client> {
         config.validate()?;
+        if dedicated {
+            config.client_cache = None;
+        }
         let mut shared = Shared::new(config, dedicated);
         shared.resolver = Some(resolver);
         Ok(Client {
@@ -255,6 +266,13 @@ impl Client {
         shared.counters.snapshot(in_flight as u64, queued as u64)
     }
 
+    /// A snapshot of the client-side cache's counters (hits, misses,
+    /// evictions, invalidations, size), or `None` when caching is off
+    /// (see [`CacheConfig`]).
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.shared().cache.as_ref().map(|c| c.stats())
+    }
+
     pub(crate) fn record(
         &self,
         elapsed: std::time::Duration,
@@ -351,6 +369,11 @@ impl Client {
             ));
         }
         self.try_permit()?;
+        if let Some(cache) = &self.shared().cache {
+            if let Some(info) = routing::info_of(&cmd) {
+                cache.note_write(info, &cmd);
+            }
+        }
         let pushed = self
             .shared()
             .lock()
@@ -366,14 +389,24 @@ impl Client {
         cmd: &Cmd,
         permit_held: bool,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
+        self.enqueue_cached(cmd, permit_held, None)
+    }
+
+    /// [`enqueue`](Client::enqueue), with the cache ticket that stores the reply.
+    pub(crate) fn enqueue_cached(
+        &self,
+        cmd: &Cmd,
+        permit_held: bool,
+        ticket: Option<cache::Ticket>,
+    ) -> Result<oneshot::Receiver<Result<Value>>> {
         if !permit_held {
             self.try_permit()?;
         }
         let (tx, rx) = oneshot::channel();
+        let mut slot = Slot::single(Some(tx));
+        slot.cache = ticket;
         let shared = self.shared();
-        let pushed = shared
-            .lock()
-            .push(&shared.config, cmd, Slot::single(Some(tx)));
+        let pushed = shared.lock().push(&shared.config, cmd, slot);
         self.after_push(pushed)?;
         Ok(rx)
     }

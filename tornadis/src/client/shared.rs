@@ -29,6 +29,8 @@ pub(crate) struct Slot {
     pub(crate) collect: bool,
     /// Replies collected so far for a multi-reply request.
     pub(crate) acc: Vec<Value>,
+    /// For a cacheable command sent with the client cache on: stores its reply.
+    pub(crate) cache: Option<super::cache::Ticket>,
 }
 
 impl Slot {
@@ -39,6 +41,7 @@ impl Slot {
             replies: 1,
             collect: false,
             acc: Vec::new(),
+            cache: None,
         }
     }
 
@@ -49,12 +52,16 @@ impl Slot {
             replies,
             collect: true,
             acc: Vec::new(),
+            cache: None,
         }
     }
 
     /// Feeds one reply; returns true when the slot is complete (and answered).
     pub(crate) fn feed(&mut self, value: Value) -> bool {
         if !self.collect {
+            if let Some(ticket) = self.cache.take() {
+                ticket.store(&value);
+            }
             if let Some(tx) = self.tx.take() {
                 // The caller may have gone away (cancelled): the reply is dropped.
                 let _ = tx.send(Ok(value));
@@ -124,6 +131,8 @@ pub(crate) struct Shared {
     pub(crate) counters: super::stats::Counters,
     /// One permit per request queued or awaiting its reply (backpressure).
     pub(crate) permits: Semaphore,
+    /// The client-side cache, when the config asks for one.
+    pub(crate) cache: Option<std::sync::Arc<super::cache::Cache>>,
     state: Mutex<State>,
 }
 
@@ -131,7 +140,12 @@ impl Shared {
     pub(crate) fn new(config: Config, exclusive: bool) -> Self {
         let out = BytesMut::with_capacity(config.write_buffer_size);
         let permits = Semaphore::new(config.max_pending);
+        let cache = config
+            .client_cache
+            .clone()
+            .map(|c| std::sync::Arc::new(super::cache::Cache::new(c)));
         Shared {
+            cache,
             config,
             exclusive,
             resolver: None,

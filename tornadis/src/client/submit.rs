@@ -11,6 +11,7 @@ use tokio::time::Sleep;
 
 use std::time::Instant;
 
+use super::cache::Lookup;
 use super::routing::{self, Route};
 use super::{Client, Handle};
 use crate::cmd::Cmd;
@@ -113,8 +114,16 @@ impl Client {
                 if shared.exclusive && routing::changes_state(cmd) {
                     shared.state_changed.store(true, Ordering::Relaxed);
                 }
+                let ticket = match &shared.cache {
+                    None => None,
+                    Some(cache) => match cache.lookup(cmd) {
+                        Lookup::Hit(value) => return Ok(self.answered(value, permit_held)),
+                        Lookup::Miss(ticket) => Some(ticket),
+                        Lookup::Uncacheable => None,
+                    },
+                };
                 Ok(Submitted {
-                    rx: self.enqueue(cmd, permit_held)?,
+                    rx: self.enqueue_cached(cmd, permit_held, ticket)?,
                     lease: None,
                     deadline: None,
                     started: Instant::now(),
@@ -143,6 +152,23 @@ impl Client {
                     started: Instant::now(),
                 })
             }
+        }
+    }
+
+    /// A request answered from the client-side cache: nothing is sent, and
+    /// the caller's permit is given back at once.
+    fn answered(&self, value: Value, permit_held: bool) -> Submitted {
+        if permit_held {
+            self.permits().add_permits(1);
+        }
+        let (tx, rx) = oneshot::channel();
+        // The receiver is held right here, so the send cannot fail.
+        let _ = tx.send(Ok(value));
+        Submitted {
+            rx,
+            lease: None,
+            deadline: None,
+            started: Instant::now(),
         }
     }
 
