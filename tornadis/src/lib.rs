@@ -26,6 +26,7 @@
 //!   its opt-in client-side cache ([`CacheConfig`]).
 //! - [`command_info`]: metadata about every command, generated from the spec table.
 //! - `error`: [`Error`] and [`ErrorKind`].
+//! - [`testing`]: [`MockClient`](testing::MockClient), a test double for users' own unit tests.
 //! - `script`: [`Script`], Lua scripts run by digest and loaded on demand.
 //! - `scan`: [`ScanStream`], `SCAN`/`SSCAN`/`HSCAN`/`ZSCAN` cursors as streams.
 #![deny(missing_docs)]
@@ -56,6 +57,7 @@ pub mod resp;
 mod scan;
 mod script;
 pub mod sentinel;
+pub mod testing;
 #[cfg(feature = "tls")]
 mod tls;
 pub mod value;
