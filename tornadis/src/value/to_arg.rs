@@ -232,6 +232,11 @@ impl ToArgs for Cmd {
     }
 }
 
+/// No arguments (e.g. a script called without keys).
+impl ToArgs for () {
+    fn write_args(&self, _cmd: &mut Cmd) {}
+}
+
 macro_rules! tuple {
     ($($name:ident)+) => {
         impl<$($name: ToArgs),+> ToArgs for ($($name,)+) {
