@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use tornadis::{CacheConfig, Client, Commands, Protocol, Value};
+use tornadis_tests::fake_server::{FakeServer, Handshake, Reply};
 use tornadis_tests::RedisServer;
 
 fn cached(server: &RedisServer, cache: CacheConfig) -> Client {
@@ -297,4 +298,53 @@ async fn error_replies_are_not_cached() {
     }
     assert_eq!(server_calls(&server, "get"), 2);
     assert_eq!(a.cache_stats().unwrap().entries, 0);
+}
+
+#[tokio::test]
+async fn a_server_without_resp3_is_refused() {
+    let server = FakeServer::start(Handshake::Resp2, |_| Reply::bulk(b"v"));
+    let a = Client::builder()
+        .url(&server.url())
+        .client_cache(CacheConfig::new())
+        .reconnect_wait(Duration::ZERO)
+        .build()
+        .unwrap();
+    let e = a.connect().await.unwrap_err();
+    assert!(e.is_client(), "{e}");
+    assert!(e.to_string().contains("RESP3"), "{e}");
+    assert_eq!(server.commands(), 0);
+}
+
+/// A reply that reaches the client after an invalidation of its key was
+/// read by the server before the write: it is handed to the caller but not
+/// cached. (A real server never sends them in this order on one
+/// connection; the scripted one does, to exercise the check.)
+#[tokio::test]
+async fn a_reply_after_an_invalidation_of_its_key_is_not_cached() {
+    let server = FakeServer::start(Handshake::Resp3, |args| match args.get(1) {
+        Some(key) if key == b"k" => {
+            Reply::raw(">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n$3\r\nold\r\n")
+        }
+        _ => Reply::bulk(b"other"),
+    });
+    let a = cached_url(&server.url());
+    for _ in 0..2 {
+        assert_eq!(a.call(("GET", "k")).await.unwrap(), bulk("old"));
+    }
+    assert_eq!(server.commands(), 2);
+    let s = a.cache_stats().unwrap();
+    assert_eq!((s.hits, s.stale_replies, s.entries), (0, 2, 0), "{s:?}");
+    // Another key, with no invalidation in the way, is cached.
+    for _ in 0..2 {
+        assert_eq!(a.call(("GET", "x")).await.unwrap(), bulk("other"));
+    }
+    assert_eq!(server.commands(), 3);
+}
+
+fn cached_url(url: &str) -> Client {
+    Client::builder()
+        .url(url)
+        .client_cache(CacheConfig::new())
+        .build()
+        .unwrap()
 }
