@@ -39,6 +39,7 @@ extern crate self as tornadis;
 /// The `bytes` crate, re-exported: replies hand out [`Bytes`](bytes::Bytes).
 pub use bytes;
 
+mod backoff;
 mod client;
 pub mod cluster;
 mod cmd;

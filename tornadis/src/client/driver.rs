@@ -7,7 +7,7 @@ use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWrite;
@@ -15,6 +15,7 @@ use tokio::time::Sleep;
 use tokio_util::io::poll_read_buf;
 
 use super::shared::{Link, Shared, Slot};
+use crate::backoff::Backoff;
 use crate::connection::{self, Connection};
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -61,7 +62,7 @@ async fn run(shared: Arc<Shared>) {
                 if gave_up {
                     return;
                 }
-                tokio::time::sleep(backoff.next()).await;
+                tokio::time::sleep(backoff.next_delay()).await;
                 continue;
             }
         };
@@ -345,60 +346,5 @@ impl<'a> Io<'a> {
             )));
         }
         Ok(())
-    }
-}
-
-/// Exponential backoff with jitter between reconnect attempts.
-struct Backoff {
-    min: Duration,
-    max: Duration,
-    current: Duration,
-    seed: u64,
-}
-
-impl Backoff {
-    fn new(min: Duration, max: Duration) -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9E37_79B9_7F4A_7C15)
-            | 1;
-        Backoff {
-            min,
-            max,
-            current: min,
-            seed,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.current = self.min;
-    }
-
-    /// The next delay: the current step scaled by a random factor in [0.5, 1.0).
-    fn next(&mut self) -> Duration {
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let jitter = 0.5 + (self.seed % 1000) as f64 / 2000.0;
-        let delay = self.current.mul_f64(jitter);
-        self.current = (self.current * 2).min(self.max);
-        delay
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_to_max_with_jitter() {
-        let mut b = Backoff::new(Duration::from_millis(10), Duration::from_millis(100));
-        let delays: Vec<_> = (0..8).map(|_| b.next()).collect();
-        assert!(delays[0] >= Duration::from_millis(5) && delays[0] < Duration::from_millis(10));
-        assert!(delays.iter().all(|d| *d < Duration::from_millis(100)));
-        assert!(delays[7] >= Duration::from_millis(50));
-        b.reset();
-        assert!(b.next() < Duration::from_millis(10));
     }
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 
-use super::backoff::Backoff;
+use crate::backoff::Backoff;
 use super::frame::{classify, Family, Frame};
 use super::message::Message;
 use super::shared::{wake_all, Link, Op, OpKind, Shared, State};

@@ -65,9 +65,7 @@
 //! - `buffer`: the bounded buffer between the driver and the consumer.
 //! - `shared`: the state shared by the handles and the driver.
 //! - `driver`: the task that owns the connection.
-//! - `backoff`: the delay between reconnect attempts.
 
-mod backoff;
 mod buffer;
 mod driver;
 mod frame;

@@ -1,8 +1,8 @@
 //! Exponential backoff with jitter between reconnect attempts.
 //!
-//! The same policy as the [`Client`](crate::Client)'s driver: the delay
-//! starts at `config.backoff_min`, doubles up to `config.backoff_max`, and
-//! each delay is scaled by a random factor in [0.5, 1.0) so that many
+//! Shared by the [`Client`](crate::Client)'s driver and the pub/sub driver:
+//! the delay starts at `config.backoff_min`, doubles up to
+//! `config.backoff_max`, and each delay is scaled by a random factor in [0.5, 1.0) so that many
 //! clients cut off together do not reconnect in lockstep.
 
 use std::time::Duration;
