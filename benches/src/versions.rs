@@ -12,6 +12,11 @@ pub struct RunInfo {
     pub date: String,
     /// `name version` of each compared crate and of tokio, from `Cargo.lock`.
     pub crates: Vec<(String, String)>,
+    /// The git commit of the measured tree (`git rev-parse --short HEAD`,
+    /// marked `+changes` when `tornadis/` has uncommitted edits), or the
+    /// `BENCH_COMMIT` environment variable when set (for a tree exported
+    /// without `.git`).
+    pub commit: String,
     /// `redis-server --version`, trimmed to the version.
     pub server: String,
     /// `rustc --version`.
@@ -35,6 +40,7 @@ impl RunInfo {
         RunInfo {
             date: utc_now(),
             crates,
+            commit: commit(),
             server: command_output("redis-server", &["--version"])
                 .and_then(|s| {
                     s.split_whitespace()
@@ -71,6 +77,26 @@ pub fn locked_version(lock: &str, name: &str) -> Option<String> {
         }
     }
     None
+}
+
+fn commit() -> String {
+    if let Ok(c) = std::env::var("BENCH_COMMIT") {
+        return c;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let Some(head) = command_output("git", &["-C", dir, "rev-parse", "--short", "HEAD"]) else {
+        return "unknown".into();
+    };
+    let dirty = command_output(
+        "git",
+        &["-C", dir, "status", "--porcelain", "--", "../tornadis"],
+    )
+    .is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{head}+changes")
+    } else {
+        head
+    }
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {

@@ -108,8 +108,9 @@ fn run(opts: &Options) -> Result<(), String> {
         .join(", ");
     let mut md = String::new();
     md.push_str(&format!(
-        "Run on {} with `{command}`: {versions}; redis-server {}; {}; {}. {} runs per client and workload, interleaved; tornadis `pool` mode: {}; total {:.0} s.\n\n",
+        "Run on {} with `{command}` (tornadis at commit {}): {versions}; redis-server {}; {}; {}. {} runs per client and workload, interleaved; tornadis `pool` mode: {}; total {:.0} s.\n\n",
         info.date,
+        info.commit,
         info.server,
         info.rustc,
         info.machine,
