@@ -16,8 +16,9 @@ from generate import (FLAG_ORDER, GROUPS, OUR_ARG_TYPES, RUST_KEYWORDS,
 CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
                   "keys", "reply", "deprecated", "skip_method", "blocking_timeout",
-                  "args", "variant"}
-VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"}
+                  "args", "variant", "plain_reply", "single", "as_args", "without"}
+SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
+VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
               "since", "display", "choices", "args"}
 # Words too common to say anything about whether two summaries are alike.
@@ -239,6 +240,10 @@ def check_command(cmd: dict, where: str, reference: dict, seen: dict[str, str],
         if "blocking" not in cmd.get("flags", []):
             errors.append(f"{where}: blocking_timeout without the blocking flag")
     tokens = tokens_of(cmd.get("args", []))
+    if cmd.get("skip_method") and SHAPE_FIELDS & set(cmd):
+        errors.append(f"{where}: a skip_method command has no method to shape")
+    else:
+        check_shape(cmd, cmd, where, errors)
     for i, var in enumerate(cmd.get("variant", [])):
         here = f"{where} variant {var.get('method', i)!r}"
         for field in set(var) - VARIANT_FIELDS:
@@ -255,6 +260,34 @@ def check_command(cmd: dict, where: str, reference: dict, seen: dict[str, str],
         for tok in var.get("with", []):
             if tok.upper() not in tokens:
                 errors.append(f"{here}: with {tok!r} is not a token of the command")
+        check_shape(var, cmd, here, errors)
+
+
+def check_shape(method: dict, cmd: dict, where: str, errors: list[str]) -> None:
+    """The method shape fields (FORMAT.md "Method shapes") of a command or variant.
+
+    The macro checks the details against the method's arguments; this catches
+    names that point nowhere and fields of the wrong form.
+    """
+    args = cmd.get("args", [])
+    lists = {a["name"] for a in args if a.get("multiple") and "name" in a}
+    for field in ("single", "as_args", "without"):
+        value = method.get(field, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors.append(f"{where}: {field} must be a list of strings")
+            return
+    for field in ("single", "as_args"):
+        for name in method.get(field, []):
+            if name not in lists:
+                errors.append(f"{where}: {field} {name!r} is not a top-level list argument")
+    for name in set(method.get("single", [])) & set(method.get("as_args", [])):
+        errors.append(f"{where}: {name!r} is in both single and as_args")
+    tokens = tokens_of(args)
+    for w in method.get("without", []):
+        if w not in optional_names(args) and w.upper() not in tokens:
+            errors.append(f"{where}: without {w!r} is neither an optional argument nor a token")
+    if "plain_reply" in method:
+        check_reply(method["plain_reply"], where, errors)
 
 
 def run_check(commands_dir: Path, ref_dir: Path | None) -> int:

@@ -120,7 +120,7 @@ ARG_RENAMES = {
 
 # Fields a person curates; a refresh carries them over unchanged.
 CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
-           "blocking_timeout", "reply"]
+           "blocking_timeout", "reply", "plain_reply", "single", "as_args", "without"]
 
 
 # ---------------------------------------------------------------- reading JSON
@@ -404,7 +404,8 @@ def inline_table(d: dict, indent: int) -> str:
 
 
 FIELD_ORDER = ["name", "method", "summary", "doc", "since", "arity", "flags",
-               "keys", "reply", "deprecated", "skip_method", "blocking_timeout", "args"]
+               "keys", "reply", "plain_reply", "single", "as_args", "without",
+               "deprecated", "skip_method", "blocking_timeout", "args"]
 
 
 def render_command(cmd: dict) -> str:

@@ -47,17 +47,17 @@ async fn empty_pipeline_is_a_client_error_without_a_round_trip() {
 async fn typed_pipeline_returns_a_typed_tuple() {
     let server = RedisServer::start();
     let c = client(&server);
-    let (set, got, added, len, raw): (Option<()>, Option<String>, i64, i64, Value) = c
+    let (set, got, added, len, raw): ((), Option<String>, i64, i64, Value) = c
         .pipeline()
         .set("a", 1)
         .get("a")
-        .hset("h", [("f", "v"), ("g", "w")])
+        .hset_multiple("h", [("f", "v"), ("g", "w")])
         .hlen("h")
         .call(("TYPE", "h"))
         .query()
         .await
         .unwrap();
-    assert_eq!(set, Some(()));
+    assert_eq!(set, ());
     assert_eq!(got.as_deref(), Some("1"));
     assert_eq!(added, 2);
     assert_eq!(len, 2);

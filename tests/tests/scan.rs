@@ -241,7 +241,9 @@ async fn cluster_scan_covers_every_primary() {
         .into_iter()
         .collect();
     assert_eq!(members.len(), 300);
-    c.hset("{tag}h", [("a", 1), ("b", 2)]).await.unwrap();
+    c.hset_multiple("{tag}h", [("a", 1), ("b", 2)])
+        .await
+        .unwrap();
     let pairs: HashMap<String, i64> = drain(c.hscan_stream("{tag}h")).await.into_iter().collect();
     assert_eq!(pairs, HashMap::from([("a".into(), 1), ("b".into(), 2)]));
     c.zadd("{tag}z", [(1.5, "x")]).await.unwrap();

@@ -152,7 +152,7 @@ async fn scripts_in_pipelines() {
 
     // Loaded first, or in the same pipeline just before.
     script.load(&c).await.unwrap();
-    let (_, a, b): (Option<()>, i64, i64) = script
+    let (_, a, b): ((), i64, i64) = script
         .stack(
             script.stack(c.pipeline().set("x", 2), ["a"], [1]),
             ["a"],

@@ -39,10 +39,7 @@ async fn hgetall_decodes_into_a_serde_struct_in_both_protocols() {
             name: "ada".into(),
             age: 36,
         };
-        let added: i64 = c
-            .call_as(("HSET", key.as_str(), Fields(&user)))
-            .await
-            .unwrap();
+        let added = c.hset_fields(key.as_str(), Fields(&user)).await.unwrap();
         assert_eq!(added, 2);
         let Serde(back): Serde<User> = c.hgetall(&key).await.unwrap();
         assert_eq!(back, user);
@@ -55,6 +52,18 @@ async fn hgetall_decodes_into_a_serde_struct_in_both_protocols() {
             pairs,
             [("age".into(), "36".into()), ("name".into(), "ada".into())]
         );
+        // A map writes its pairs too; nothing to write is refused before sending.
+        let added = c
+            .hset_fields(key.as_str(), BTreeMap::from([("age", 37)]))
+            .await
+            .unwrap();
+        assert_eq!(added, 0);
+        assert_eq!(c.hget::<u32>(&key, "age").await.unwrap(), Some(37));
+        let e = c
+            .hset_fields(key.as_str(), BTreeMap::<String, String>::new())
+            .await
+            .unwrap_err();
+        assert!(e.is_client(), "{e}");
         // A missing hash is an empty reply: a decode error for the struct.
         let e = c.hgetall::<Serde<User>>("nobody").await.unwrap_err();
         assert!(e.is_decode(), "{e}");
@@ -67,8 +76,13 @@ async fn hash_fields() {
     let server = RedisServer::start();
     for c in [resp3(&server), resp2(&server)] {
         c.flushdb().await.unwrap();
-        assert_eq!(c.hset("h", [("f", "v")]).await.unwrap(), 1);
-        assert_eq!(c.hset("h", [("f", "w"), ("g", "x")]).await.unwrap(), 1);
+        assert_eq!(c.hset("h", "f", "v").await.unwrap(), 1);
+        assert_eq!(
+            c.hset_multiple("h", [("f", "w"), ("g", "x")])
+                .await
+                .unwrap(),
+            1
+        );
         assert_eq!(
             c.hget::<String>("h", "f").await.unwrap().as_deref(),
             Some("w")
@@ -96,7 +110,7 @@ async fn hash_fields() {
             two,
             BTreeMap::from([("f".into(), "w".into()), ("g".into(), "x".into())])
         );
-        let fields: Vec<String> = c.hrandfield_count("h", -3, false).await.unwrap();
+        let fields: Vec<String> = c.hrandfield_count("h", -3).await.unwrap();
         assert_eq!(fields.len(), 3);
 
         let (cursor, entries): (i64, Vec<(String, String)>) = c.hscan("h", 0).await.unwrap();

@@ -107,7 +107,7 @@ async fn publish_and_pubsub_introspection() {
 async fn typed_transactions() {
     let server = RedisServer::start();
     let c = client(&server);
-    let (set, n, got): (Option<()>, i64, Option<String>) = c
+    let (set, n, got): ((), i64, Option<String>) = c
         .pipeline()
         .set("balance", 10)
         .incrby("balance", 5)
@@ -116,7 +116,7 @@ async fn typed_transactions() {
         .query()
         .await
         .unwrap();
-    assert_eq!((set, n, got.as_deref()), (Some(()), 15, Some("15")));
+    assert_eq!((set, n, got.as_deref()), ((), 15, Some("15")));
 
     // A command refused while queuing aborts the whole transaction.
     let e = c

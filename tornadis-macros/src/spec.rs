@@ -38,6 +38,13 @@ pub struct Command {
     pub skip_method: bool,
     pub blocking_timeout: Option<String>,
     #[serde(default)]
+    pub single: Vec<String>,
+    #[serde(default)]
+    pub as_args: Vec<String>,
+    #[serde(default)]
+    pub without: Vec<String>,
+    pub plain_reply: Option<String>,
+    #[serde(default)]
     pub variant: Vec<Variant>,
 }
 
@@ -53,7 +60,47 @@ pub struct Variant {
     pub reply: String,
     pub summary: Option<String>,
     pub doc: Option<String>,
+    #[serde(default)]
+    pub single: Vec<String>,
+    #[serde(default)]
+    pub as_args: Vec<String>,
+    #[serde(default)]
+    pub without: Vec<String>,
+    pub plain_reply: Option<String>,
 }
+
+/// How one method reshapes the command's arguments (FORMAT.md "Method
+/// shapes"): the fields of the same names on a command (where they apply to
+/// the command's own method only) or on a variant.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape<'a> {
+    /// Lists taken as exactly one item, in plain parameters.
+    pub single: &'a [String],
+    /// Lists taken as one `impl ToArgs` parameter.
+    pub as_args: &'a [String],
+    /// Optional arguments (by name or token) this method does not offer.
+    pub without: &'a [String],
+    /// The reply of the plain form, which sends no optional argument.
+    pub plain_reply: Option<&'a str>,
+}
+
+macro_rules! shape_of {
+    ($t:ty) => {
+        impl $t {
+            /// The method shape fields.
+            pub fn shape(&self) -> Shape<'_> {
+                Shape {
+                    single: &self.single,
+                    as_args: &self.as_args,
+                    without: &self.without,
+                    plain_reply: self.plain_reply.as_deref(),
+                }
+            }
+        }
+    };
+}
+shape_of!(Command);
+shape_of!(Variant);
 
 /// A key spec; which fields are set tells the form (see FORMAT.md "Keys").
 #[derive(Debug, Deserialize)]

@@ -37,7 +37,7 @@ async fn main() -> Result<()> {
     }
 
     // Typed: each command adds its reply type to the tuple.
-    let (_, n, text): (Option<()>, i64, Option<String>) = client
+    let (_, n, text): ((), i64, Option<String>) = client
         .pipeline()
         .set("tornadis:pipe", 1)
         .incrby("tornadis:pipe", 41)

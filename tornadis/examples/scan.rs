@@ -24,7 +24,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
         client.set(format!("example:scan:{i}"), i).await?;
     }
     client
-        .hset("example:scan:hash", [("a", 1), ("b", 2), ("c", 3)])
+        .hset_multiple("example:scan:hash", [("a", 1), ("b", 2), ("c", 3)])
         .await?;
     client
         .zadd("example:scan:zset", [(1.0, "one"), (2.5, "two and a half")])

@@ -62,7 +62,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
         age: 36,
     };
     client
-        .call(("HSET", "tornadis:typed:user:1", Fields(&ada)))
+        .hset_fields("tornadis:typed:user:1", Fields(&ada))
         .await?;
     client.hincrby("tornadis:typed:user:1", "age", 1).await?;
     let Serde(user): Serde<User> = client.hgetall("tornadis:typed:user:1").await?;

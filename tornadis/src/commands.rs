@@ -30,6 +30,7 @@ use std::cmp::Ordering;
 use crate::cmd::Cmd;
 use crate::command_info::CommandInfo;
 use crate::error::{Error, ErrorKind};
+use crate::value::ToArgs;
 
 tornadis_macros::commands!();
 
@@ -44,6 +45,18 @@ pub fn __empty_list(cmd: &mut Cmd, arg: &'static str) {
         name => format!("{name}: {detail}"),
     };
     cmd.fail(Error::new(ErrorKind::Client, detail));
+}
+
+/// Writes a list given as one [`ToArgs`] value (`as_args` in the table,
+/// e.g. the pairs of `hset_fields`); like [`__empty_list`] when it wrote
+/// nothing, unless it already recorded why.
+#[doc(hidden)]
+pub fn __args_list(cmd: &mut Cmd, args: &impl ToArgs, arg: &'static str) {
+    let before = cmd.argc();
+    cmd.args(args);
+    if cmd.argc() == before && cmd.error().is_none() {
+        __empty_list(cmd, arg);
+    }
 }
 
 /// Orders a table name against `first` (and ` second`) in upper case,
@@ -94,6 +107,8 @@ pub fn __lookup_args(
 
 #[cfg(test)]
 mod tests {
+    use std::marker::PhantomData;
+
     use super::*;
     use crate::command_info::CommandFlags;
     use crate::{Executor, FromValue};
@@ -118,9 +133,11 @@ mod tests {
     fn methods_encode_arguments_in_order() {
         assert_eq!(args(&Capture.get::<String>("k")), ["GET", "k"]);
         assert_eq!(args(&Capture.set("k", 42)), ["SET", "k", "42"]);
-        let set = Capture.set_with("k", "v", SetOptions::new().xx().nx().ex(10).get());
+        let set = Capture.set_with("k", "v", SetOptions::new().xx().nx().ex(10));
         // The later choice of a `oneof` replaces the earlier one; order is the spec's.
-        assert_eq!(args(&set), ["SET", "k", "v", "NX", "GET", "EX", "10"]);
+        assert_eq!(args(&set), ["SET", "k", "v", "NX", "EX", "10"]);
+        let set_get = Capture.set_get_with::<String>("k", "v", SetGetOptions::new().xx().ex(10));
+        assert_eq!(args(&set_get), ["SET", "k", "v", "XX", "GET", "EX", "10"]);
         assert_eq!(
             args(&Capture.set_get::<String>("k", "v")),
             ["SET", "k", "v", "GET"]
@@ -130,6 +147,103 @@ mod tests {
             ["MSET", "a", "1", "b", "2"]
         );
         assert_eq!(args(&Capture.del(["a", "b"])), ["DEL", "a", "b"]);
+    }
+
+    /// An executor whose output names the reply type, so that a test can
+    /// state the type a method replies (a wrong type does not compile).
+    struct Typed;
+
+    impl Executor for Typed {
+        type Output<R: FromValue> = (Cmd, PhantomData<R>);
+        fn execute<R: FromValue>(self, cmd: Cmd) -> Self::Output<R> {
+            (cmd, PhantomData)
+        }
+    }
+
+    #[test]
+    fn single_item_and_to_args_forms() {
+        assert_eq!(args(&Capture.hset("h", "f", 1)), ["HSET", "h", "f", "1"]);
+        assert_eq!(
+            args(&Capture.hset_multiple("h", [("a", "1"), ("b", "2")])),
+            ["HSET", "h", "a", "1", "b", "2"]
+        );
+        let map = std::collections::BTreeMap::from([("a", 1), ("b", 2)]);
+        assert_eq!(
+            args(&Capture.hset_fields("h", &map)),
+            ["HSET", "h", "a", "1", "b", "2"]
+        );
+        #[derive(serde::Serialize)]
+        struct User {
+            name: &'static str,
+            age: u32,
+        }
+        let user = User {
+            name: "ada",
+            age: 36,
+        };
+        assert_eq!(
+            args(&Capture.hset_fields("user:1", crate::Fields(&user))),
+            ["HSET", "user:1", "name", "ada", "age", "36"]
+        );
+        // Nothing to store: refused like an empty list, naming the argument.
+        let empty = Capture.hset_fields("h", std::collections::BTreeMap::<String, i64>::new());
+        let err = empty.validate().expect_err("no pairs");
+        assert!(
+            err.is_client() && err.detail().contains("HSET: `data`"),
+            "{err}"
+        );
+        // A value that cannot be written keeps its own error.
+        let nested = Capture.hset_fields("h", crate::Fields(&[1, 2]));
+        let err = nested.validate().expect_err("a sequence is not a hash");
+        assert!(err.detail().contains("Fields"), "{err}");
+    }
+
+    #[test]
+    fn plain_forms_have_the_narrower_reply() {
+        // `set` never sends NX/XX, so an OK is all it can get: `()`, not `Option<()>`.
+        let (set, PhantomData::<()>) = Typed.set("k", "v");
+        assert_eq!(args(&set), ["SET", "k", "v"]);
+        let (nx, PhantomData::<Option<()>>) = Typed.set_with("k", "v", SetOptions::new().nx());
+        assert_eq!(args(&nx), ["SET", "k", "v", "NX"]);
+        // `xadd` without NOMKSTREAM always gets an ID.
+        let (xadd, PhantomData::<String>) = Typed.xadd("s", XaddIdSelector::AutoId, [("f", "v")]);
+        assert_eq!(args(&xadd), ["XADD", "s", "*", "f", "v"]);
+        let (_, PhantomData::<Option<String>>) = Typed.xadd_with(
+            "s",
+            XaddIdSelector::AutoId,
+            [("f", "v")],
+            XaddOptions::new().nomkstream(),
+        );
+    }
+
+    #[test]
+    fn shape_changing_options_are_variants() {
+        assert_eq!(
+            args(&Capture.zrange_with::<String>("z", 0, -1, ZrangeOptions::new().rev())),
+            ["ZRANGE", "z", "0", "-1", "REV"]
+        );
+        assert_eq!(
+            args(&Capture.hrandfield_count::<String>("h", -3)),
+            ["HRANDFIELD", "h", "-3"]
+        );
+        assert_eq!(
+            args(&Capture.zrandmember_count::<String>("z", 2)),
+            ["ZRANDMEMBER", "z", "2"]
+        );
+        assert_eq!(args(&Capture.lpop::<String>("l")), ["LPOP", "l"]);
+        #[allow(deprecated)]
+        let store = Capture.georadius_store(
+            "g",
+            1.0,
+            2.0,
+            3.0,
+            GeoradiusUnit::Km,
+            GeoradiusStore::Storekey("dst".into()),
+        );
+        assert_eq!(
+            args(&store),
+            ["GEORADIUS", "g", "1.0", "2.0", "3.0", "km", "STORE", "dst"]
+        );
     }
 
     #[test]

@@ -41,24 +41,29 @@ pub fn reply_type(r: &Reply) -> TokenStream {
     }
 }
 
-/// The plain method and, with optional arguments, its `_with` twin.
-pub fn method(m: &Method) -> TokenStream {
-    let name = ident(&m.name);
-    let info = ident(&m.info_ident);
-    let reply = reply_type(&m.reply);
-    let params = m.reply.params();
-    let generic_names: Vec<_> = params
+/// The type parameters of a method replying `r` (with their bounds), and their names.
+fn generics_of(r: &Reply) -> (TokenStream, Vec<Ident>) {
+    let params = r.params();
+    let names: Vec<_> = params
         .iter()
         .map(|(c, _)| Ident::new(&c.to_string(), Span::call_site()))
         .collect();
-    let generics = params.iter().zip(&generic_names).map(|((_, key), g)| {
+    let bounds = params.iter().zip(&names).map(|((_, key), g)| {
         if *key {
             quote!(#g: ::tornadis::FromValue + ::std::cmp::Eq + ::std::hash::Hash)
         } else {
             quote!(#g: ::tornadis::FromValue)
         }
     });
-    let generics = quote!(<#(#generics),*>);
+    (quote!(<#(#bounds),*>), names)
+}
+
+/// The plain method and, with optional arguments, its `_with` twin.
+pub fn method(m: &Method) -> TokenStream {
+    let name = ident(&m.name);
+    let info = ident(&m.info_ident);
+    let reply = reply_type(&m.reply);
+    let (generics, generic_names) = generics_of(&m.reply);
 
     let mut params = Vec::new();
     let mut writes = Vec::new();
@@ -123,19 +128,62 @@ pub fn method(m: &Method) -> TokenStream {
         m.docs.lines().next().unwrap_or_default()
     );
     let allow_deprecated = deprecated.as_ref().map(|_| quote!(#[allow(deprecated)]));
-    quote! {
-        #[doc = #docs]
-        #[doc = #more]
-        #deprecated
-        #allow_deprecated
-        #many
-        fn #name #generics(self, #(#params),*) -> Self::Output<#reply> {
-            self.#with::<#(#generic_names),*>(#(#names,)* #options::new())
+    // Where the plain form's reply is narrower, it builds the command itself
+    // (with no options) rather than calling its twin.
+    let plain = match &m.plain_reply {
+        None => quote! {
+            #[doc = #docs]
+            #[doc = #more]
+            #deprecated
+            #allow_deprecated
+            #many
+            fn #name #generics(self, #(#params),*) -> Self::Output<#reply> {
+                self.#with::<#(#generic_names),*>(#(#names,)* #options::new())
+            }
+        },
+        Some(plain) => {
+            let (plain_generics, _) = generics_of(plain);
+            let plain = reply_type(plain);
+            let narrower = format!(
+                "\n\nReplies `{}`: without optional arguments the reply is always \
+                 of that shape, while [`{with}`](Self::{with}) replies `{}`.",
+                compact(&plain),
+                compact(&reply),
+            );
+            quote! {
+                #[doc = #docs]
+                #[doc = #more]
+                #[doc = #narrower]
+                #deprecated
+                #many
+                fn #name #plain_generics(self, #(#params),*) -> Self::Output<#plain> {
+                    let options = #options::new();
+                    let mut cmd = ::tornadis::Cmd::for_command(#info, #capacity);
+                    #(#writes)*
+                    self.execute::<#plain>(cmd)
+                }
+            }
         }
+    };
+    quote! {
+        #plain
 
         #[doc = #with_doc]
         #deprecated
         #many
         fn #with #generics(self, #(#params,)* options: #options) -> Self::Output<#reply> { #body }
     }
+}
+
+/// A type as a reader writes it: `Option<()>`, not `:: std :: option :: Option < () >`.
+fn compact(t: &TokenStream) -> String {
+    t.to_string()
+        .replace(' ', "")
+        .replace("::std::option::", "")
+        .replace("::std::vec::", "")
+        .replace("::std::string::", "")
+        .replace("::std::collections::", "")
+        .replace("::tornadis::bytes::", "")
+        .replace("::tornadis::", "")
+        .replace(',', ", ")
 }

@@ -166,6 +166,19 @@ pub fn write(a: &Arg, v: &TokenStream, empty: Empty) -> TokenStream {
 /// block that is not a list takes one parameter per member, anything else one.
 pub fn positional(a: &Arg, empty: Empty) -> (Vec<(Ident, TokenStream)>, TokenStream) {
     let name = ident(&a.ident);
+    if a.spread {
+        // `as_args`: the list is one value that writes its own arguments.
+        let token = a.token.as_deref().map(|t| quote!(cmd.arg(#t);));
+        let arg = &a.name;
+        let check = match empty {
+            Empty::Fail => quote!(::tornadis::commands::__args_list(&mut cmd, &#name, #arg);),
+            Empty::Skip => quote!(cmd.args(&#name);),
+        };
+        return (
+            vec![(name, quote!(impl ::tornadis::ToArgs))],
+            quote!(#token #check),
+        );
+    }
     match &a.kind {
         Kind::Token => (Vec::new(), write(a, &quote!(), empty)),
         Kind::Block(members) if !a.multiple => {

@@ -16,6 +16,8 @@ pub struct Arg {
     pub optional: bool,
     pub multiple: bool,
     pub multiple_token: bool,
+    /// A list taken as one `impl ToArgs` value (`as_args`, set per method).
+    pub spread: bool,
     pub since: Option<String>,
     pub display: String,
 }
@@ -169,6 +171,7 @@ pub fn convert(
         optional: a.optional && place != Place::Choice,
         multiple: a.multiple,
         multiple_token: a.multiple_token,
+        spread: false,
         since: a.since.clone(),
         display,
     })

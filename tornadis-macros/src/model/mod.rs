@@ -6,6 +6,7 @@
 pub mod args;
 pub mod keys;
 pub mod reply;
+pub mod shape;
 
 use std::collections::BTreeMap;
 
@@ -55,6 +56,9 @@ pub struct Method {
     pub docs: String,
     pub deprecated: Option<String>,
     pub reply: Reply,
+    /// The reply of the plain form (no optional arguments sent) where it is
+    /// narrower than `reply` (`plain_reply`); `None`: the same as `reply`.
+    pub plain_reply: Option<Reply>,
     /// All arguments in the order they are sent; the optional ones live in
     /// the options struct.
     pub args: Vec<Arg>,
@@ -287,6 +291,16 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
         if !c.variant.is_empty() {
             errs.push("`skip_method` commands cannot have variants".into());
         }
+        let shape = c.shape();
+        if !(shape.single.is_empty() && shape.as_args.is_empty() && shape.without.is_empty())
+            || shape.plain_reply.is_some()
+        {
+            errs.push(
+                "`skip_method` commands have no method to shape \
+                 (`single`, `as_args`, `without`, `plain_reply`)"
+                    .into(),
+            );
+        }
     } else {
         let mut plans = vec![(
             primary.clone(),
@@ -294,6 +308,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
             &c.summary,
             &c.doc,
             args.clone(),
+            c.shape(),
         )];
         if c.reply.is_none() {
             errs.push("`reply` is missing (or set `skip_method = true`)".into());
@@ -306,6 +321,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
                     v.summary.as_ref().unwrap_or(&c.summary),
                     v.doc.as_ref().map_or(&c.doc, |_| &v.doc),
                     a,
+                    v.shape(),
                 )),
                 Err(e) => errs.extend(
                     e.into_iter()
@@ -313,7 +329,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
                 ),
             }
         }
-        for (name, reply, summary, doc, args) in plans {
+        for (name, reply, summary, doc, args, shape) in plans {
             let here = format!("method `{name}`");
             if names::snake(&name).as_deref() != Some(name.as_str()) || names::is_reserved(&name) {
                 errs.push(format!(
@@ -321,24 +337,50 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
                 ));
                 continue;
             }
-            let Some(reply) = reply else { continue };
-            let reply = match reply::parse(&reply) {
-                Ok(r) => r,
-                Err(e) => {
-                    errs.push(format!("{here}: bad reply type `{reply}`: {e}"));
-                    continue;
-                }
+            let parse_reply = |what: &str, text: &str, errs: &mut Vec<String>| {
+                reply::parse(text)
+                    .map_err(|e| errs.push(format!("{here}: bad {what} type `{text}`: {e}")))
+                    .ok()
             };
+            let reply = reply.and_then(|r| parse_reply("reply", &r, errs));
+            let plain_reply = shape
+                .plain_reply
+                .map(|text| parse_reply("plain_reply", text, errs));
+            let shaped = shape::apply(&args, shape)
+                .map_err(|e| errs.extend(e.into_iter().map(|e| format!("{here}: {e}"))));
+            let (Ok(shaped), Some(reply), None | Some(Some(_))) = (shaped, reply, &plain_reply)
+            else {
+                continue;
+            };
+            let plain_reply = plain_reply.flatten();
+            let args = shaped.args;
             check_method_names(&args, &here, errs);
             let options = args
                 .iter()
                 .any(|a| a.optional)
                 .then(|| format!("{}Options", names::camel(&name)));
+            if plain_reply.is_some() && options.is_none() {
+                errs.push(format!(
+                    "{here}: `plain_reply` is for a method with optional arguments \
+                     (its plain form sends none of them); set `reply` instead"
+                ));
+                continue;
+            }
+            let mut docs = docs(summary, doc, &args);
+            if !shaped.left_out.is_empty() {
+                let list: Vec<_> = shaped.left_out.iter().map(|t| format!("`{t}`")).collect();
+                docs.push_str(&format!(
+                    "\n\nThis method never sends {}: another method of the command \
+                     covers what it changes.",
+                    list.join(", ")
+                ));
+            }
             methods.push(Method {
-                docs: docs(summary, doc, &args),
+                docs,
                 name,
                 deprecated: c.deprecated.clone(),
                 reply,
+                plain_reply,
                 args,
                 options,
                 info_ident: info_ident.clone(),
