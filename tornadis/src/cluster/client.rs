@@ -534,14 +534,29 @@ impl ClusterClient {
 }
 
 /// `ASKING` then the command, back to back on the same connection.
+///
+/// ASKING changes the connection's state only for the very next command, so
+/// sending the two in one contiguous write is safe on a shared connection
+/// (which is why this bypasses the pipeline's routing checks).
 async fn asking_call(node: &Client, cmd: &Cmd) -> Result<Value> {
-    let mut pipe = Pipeline::new();
-    pipe.stack_call("ASKING").stack_call(cmd);
-    let mut replies = node.call_pipeline(&pipe).await?.into_iter();
-    replies.next();
-    replies
-        .next()
-        .unwrap_or_else(|| Err(Error::protocol("ASKING pipeline returned no reply")))
+    cmd.validate()?;
+    let mut bytes = bytes::BytesMut::with_capacity(cmd.encoded_len() + 16);
+    bytes.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
+    cmd.write_to(&mut bytes);
+    node.permit().await?;
+    let rx = node.enqueue_encoded(bytes, 2)?;
+    let name = CommandName::of(cmd);
+    match crate::client::request::finish_rx::<Value>(&name, rx.await)? {
+        Value::Array(mut replies) if replies.len() == 2 => match replies.pop() {
+            Some(Value::Error(e)) => Err(name.attach(Error::from_server(e))),
+            Some(v) => Ok(v),
+            None => Err(Error::protocol("ASKING pair returned no reply")),
+        },
+        other => Err(Error::protocol(format!(
+            "ASKING pair answered {}",
+            other.shape()
+        ))),
+    }
 }
 
 /// The node named by a `MOVED slot host:port` or `ASK slot host:port` error.
