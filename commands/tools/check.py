@@ -60,7 +60,7 @@ class Reply:
         tok = self.next()
         if tok in CONCRETE or re.fullmatch(r"[A-Z]", tok):
             return
-        if tok in ("Option", "Vec"):
+        if tok in ("Option", "Vec", "Set"):
             self.expect("<")
             self.ty()
             self.expect(">")

@@ -180,15 +180,16 @@ async fn sets() {
         assert_eq!(c.scard("s1").await.unwrap(), 3);
         assert!(c.sismember("s1", "a").await.unwrap());
         assert_eq!(c.smismember("s1", ["a", "d"]).await.unwrap(), [true, false]);
-        // RESP3 sends a set, RESP2 an array: both decode into a HashSet or a Vec.
-        let members: Vec<String> = c.smembers("s1").await.unwrap();
-        let members: HashSet<String> = members.into_iter().collect();
+        // RESP3 sends a set, RESP2 an array: both decode into the HashSet these methods reply.
+        let members: HashSet<String> = c.smembers("s1").await.unwrap();
         assert_eq!(members, HashSet::from(["a".into(), "b".into(), "c".into()]));
-        let mut inter: Vec<String> = c.sinter(["s1", "s2"]).await.unwrap();
-        inter.sort();
-        assert_eq!(inter, ["b", "c"]);
+        let inter: HashSet<String> = c.sinter(["s1", "s2"]).await.unwrap();
+        assert_eq!(inter, HashSet::from(["b".into(), "c".into()]));
         assert_eq!(c.sunion::<String>(["s1", "s2"]).await.unwrap().len(), 4);
-        assert_eq!(c.sdiff::<String>(["s1", "s2"]).await.unwrap(), ["a"]);
+        assert_eq!(
+            c.sdiff::<String>(["s1", "s2"]).await.unwrap(),
+            HashSet::from(["a".into()])
+        );
         assert_eq!(c.sintercard(["s1", "s2"]).await.unwrap(), 2);
         assert_eq!(c.sinterstore("s3", ["s1", "s2"]).await.unwrap(), 2);
         assert!(c.smove("s1", "s3", "a").await.unwrap());

@@ -23,7 +23,27 @@
 //! ```
 //!
 //! Where a command's reply shape depends on an option, a variant method
-//! sends that option and returns its exact type (`set_get`, `zrange_withscores`).
+//! sends that option and returns its exact type (`set_get`, `zrange_withscores`,
+//! `lpop_count`); the other methods do not offer that option, so a reply type
+//! never lies. The plain form may have a narrower reply than its `_with` form:
+//! `set` replies `()`, `set_with` `Option<()>` (nothing when NX/XX stopped it).
+//!
+//! HSET takes one pair, a list of pairs, or anything [`ToArgs`](crate::ToArgs)
+//! writes as pairs, such as a serde struct through [`Fields`](crate::Fields):
+//!
+//! ```no_run
+//! # async fn demo(client: &tornadis::Client) -> tornadis::Result<()> {
+//! use tornadis::{Commands, Fields};
+//!
+//! #[derive(serde::Serialize)]
+//! struct User { name: String, age: u32 }
+//!
+//! client.hset("user:1", "name", "ada").await?;
+//! client.hset_multiple("user:1", [("name", "ada"), ("lang", "en")]).await?;
+//! let user = User { name: "ada".into(), age: 36 };
+//! let new_fields: i64 = client.hset_fields("user:1", Fields(&user)).await?;
+//! # Ok(()) }
+//! ```
 
 use std::cmp::Ordering;
 

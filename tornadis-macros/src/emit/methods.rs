@@ -30,6 +30,10 @@ pub fn reply_type(r: &Reply) -> TokenStream {
             let t = reply_type(t);
             quote!(::std::vec::Vec<#t>)
         }
+        Reply::Set(t) => {
+            let t = reply_type(t);
+            quote!(::std::collections::HashSet<#t>)
+        }
         Reply::Map(k, v) => {
             let (k, v) = (reply_type(k), reply_type(v));
             quote!(::std::collections::HashMap<#k, #v>)

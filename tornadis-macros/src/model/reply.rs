@@ -15,6 +15,8 @@ pub enum Reply {
     Param(char),
     Option(Box<Reply>),
     Vec(Box<Reply>),
+    /// A `HashSet`: its items need `Eq + Hash`, as map keys do.
+    Set(Box<Reply>),
     Map(Box<Reply>, Box<Reply>),
     Tuple(Vec<Reply>),
 }
@@ -35,6 +37,7 @@ impl Reply {
                 None => out.push((*c, key)),
             },
             Reply::Option(t) | Reply::Vec(t) => t.collect(key, out),
+            Reply::Set(t) => t.collect(true, out),
             Reply::Map(k, v) => {
                 k.collect(true, out);
                 v.collect(key, out);
@@ -137,14 +140,14 @@ impl Parser {
             "String" => Reply::String,
             "Value" => Reply::Value,
             "Bytes" => Reply::Bytes,
-            "Option" | "Vec" => {
+            "Option" | "Vec" | "Set" => {
                 self.expect("<")?;
                 let inner = Box::new(self.ty()?);
                 self.expect(">")?;
-                if t == "Option" {
-                    Reply::Option(inner)
-                } else {
-                    Reply::Vec(inner)
+                match t.as_str() {
+                    "Option" => Reply::Option(inner),
+                    "Vec" => Reply::Vec(inner),
+                    _ => Reply::Set(inner),
                 }
             }
             "Map" => {
@@ -198,6 +201,8 @@ mod tests {
     fn collects_params_and_map_keys() {
         let r = parse("(Map<K, V>, Vec<K>, Option<T>)").unwrap();
         assert_eq!(r.params(), vec![('K', true), ('V', false), ('T', false)]);
+        let r = parse("(Vec<V>, Set<V>, Set<Option<M>>)").unwrap();
+        assert_eq!(r.params(), vec![('V', true), ('M', true)]);
     }
 
     #[test]
