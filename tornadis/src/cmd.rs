@@ -130,6 +130,14 @@ impl Cmd {
         self
     }
 
+    /// Empties the command, keeping its buffer for reuse.
+    pub(crate) fn clear(&mut self) {
+        self.body.clear();
+        self.argc = 0;
+        self.error = None;
+        self.info = None;
+    }
+
     /// Rebuilds a command from its RESP encoding (as written by [`write_to`](Cmd::write_to)).
     pub(crate) fn from_encoded(encoded: &[u8]) -> Option<Cmd> {
         let rest = encoded.strip_prefix(b"*")?;

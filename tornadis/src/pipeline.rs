@@ -33,6 +33,8 @@ struct Batch {
     needs_dedicated: Option<Error>,
     /// A blocking command: it would hold a shared connection for its whole timeout.
     blocking: Option<CommandName>,
+    /// The last command looked up in the spec table (batches repeat commands).
+    last_info: Option<&'static crate::command_info::CommandInfo>,
 }
 
 impl Batch {
@@ -47,7 +49,7 @@ impl Batch {
             }
         }
         // The routing rules of single commands apply inside pipelines too.
-        let info = routing::info_of(cmd);
+        let info = routing::info_of_cached(cmd, &mut self.last_info);
         if let Err(e) = routing::route_with(info, cmd, true) {
             // Subscribing or MONITOR: never on a request/reply connection.
             if self.error.is_none() {
@@ -66,7 +68,11 @@ impl Batch {
         }
         self.offsets.push(self.buf.len());
         cmd.write_to(&mut self.buf);
-        self.names.push(CommandName::of(cmd));
+        // A known command's name is static: no allocation per command.
+        self.names.push(match info {
+            Some(info) => CommandName::Static(info.name),
+            None => CommandName::of(cmd),
+        });
     }
 
     fn check(&self) -> Result<()> {
@@ -197,6 +203,8 @@ fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Valu
 pub struct Pipeline {
     batch: Batch,
     atomic: bool,
+    /// Reused to encode each stacked command (no allocation per command).
+    scratch: Cmd,
 }
 
 impl Pipeline {
@@ -207,9 +215,9 @@ impl Pipeline {
 
     /// Adds a command (any arguments [`Client::call`] accepts).
     pub fn stack_call<A: ToArgs>(&mut self, args: A) -> &mut Self {
-        let mut cmd = Cmd::new();
-        args.write_args(&mut cmd);
-        self.batch.push(&cmd);
+        self.scratch.clear();
+        args.write_args(&mut self.scratch);
+        self.batch.push(&self.scratch);
         self
     }
 

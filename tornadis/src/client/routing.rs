@@ -31,6 +31,29 @@ pub(crate) fn info_of(cmd: &Cmd) -> Option<&'static CommandInfo> {
     })
 }
 
+/// [`info_of`] with a one-entry cache of the last plain (no-subcommand)
+/// command found, for batches that repeat one command many times.
+pub(crate) fn info_of_cached(
+    cmd: &Cmd,
+    last: &mut Option<&'static CommandInfo>,
+) -> Option<&'static CommandInfo> {
+    if let Some(info) = cmd.info() {
+        return Some(info);
+    }
+    if let (Some(prev), Some(first)) = (*last, cmd.arg_slices().next()) {
+        if first.eq_ignore_ascii_case(prev.name.as_bytes()) {
+            return Some(prev);
+        }
+    }
+    let found = info_of(cmd);
+    if let Some(info) = found {
+        if !info.name.contains(' ') {
+            *last = Some(info);
+        }
+    }
+    found
+}
+
 /// Decides the route of `cmd`, or refuses it on this kind of connection.
 pub(crate) fn route(cmd: &Cmd, exclusive: bool) -> Result<Route> {
     route_with(info_of(cmd), cmd, exclusive)
