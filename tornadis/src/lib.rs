@@ -24,7 +24,16 @@
 //! - `tls` (feature `tls`): [`TlsConfig`] and the rustls handshake.
 //! - `client`: the [`Client`] handle and the driver task that owns each connection;
 //!   its opt-in client-side cache ([`CacheConfig`]).
+//! - [`commands`]: the typed methods ([`Commands`]), their options builders and
+//!   choice enums, and the command table, all generated from `commands/*.toml`.
 //! - [`command_info`]: metadata about every command, generated from the spec table.
+//! - `pipeline`: [`Pipeline`] (raw) and [`TypedPipeline`], MULTI/EXEC with `atomic()`.
+//! - `pool`: [`ClientPool`] and its [`PooledClient`] guard.
+//! - [`pubsub`]: [`PubSubClient`], its messages and their stream.
+//! - [`cluster`]: [`ClusterClient`](cluster::ClusterClient): slot routing, redirects, the slot map.
+//! - [`sentinel`]: a client that follows a Sentinel-managed primary through failovers.
+//! - `observe`: `tracing` and `metrics` hooks (features of the same names); counters are in [`Stats`].
+//! - `backoff`: the reconnect delay shared by the drivers.
 //! - `error`: [`Error`] and [`ErrorKind`].
 //! - [`testing`]: [`MockClient`](testing::MockClient), a test double for users' own unit tests.
 //! - `script`: [`Script`], Lua scripts run by digest and loaded on demand.
