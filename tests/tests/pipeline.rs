@@ -248,3 +248,26 @@ async fn connection_state_commands_are_refused_on_the_shared_client() {
         Value::SimpleString("PONG".into())
     );
 }
+
+#[tokio::test]
+async fn connection_state_methods_work_on_dedicated_clients_only() {
+    let server = RedisServer::start();
+    let c = client(&server);
+    let e = c.watch(["k"]).await.unwrap_err();
+    assert!(e.is_client(), "{e}");
+    let e = c.select(1).await.unwrap_err();
+    assert!(e.is_client(), "{e}");
+    assert_eq!(c.connection_count(), 0, "nothing was sent");
+
+    let d = c.dedicated().unwrap();
+    d.select(2).await.unwrap();
+    d.set("in-db-2", "yes").await.unwrap();
+    assert_eq!(server.cli(&["-n", "2", "GET", "in-db-2"]), "yes");
+    d.watch(["w"]).await.unwrap();
+    d.unwatch().await.unwrap();
+    d.multi().await.unwrap();
+    d.discard().await.unwrap();
+    assert!(d.connection_state_changed());
+    // The shared client is untouched: still db 0.
+    assert_eq!(c.get::<String>("in-db-2").await.unwrap(), None);
+}

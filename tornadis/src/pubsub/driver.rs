@@ -12,10 +12,10 @@ use std::time::Instant;
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 
-use crate::backoff::Backoff;
 use super::frame::{classify, Family, Frame};
 use super::message::Message;
 use super::shared::{wake_all, Link, Op, OpKind, Shared, State};
+use crate::backoff::Backoff;
 use crate::cmd::cmd;
 use crate::connection::{self, Connection, Stream};
 use crate::error::{Error, Result};
