@@ -28,7 +28,7 @@
 //! never lies. The plain form may have a narrower reply than its `_with` form:
 //! `set` replies `()`, `set_with` `Option<()>` (nothing when NX/XX stopped it).
 //!
-//! HSET takes one pair, a list of pairs, or anything [`ToArgs`](crate::ToArgs)
+//! HSET takes one pair, a list of pairs, or anything [`ToArgs`]
 //! writes as pairs, such as a serde struct through [`Fields`](crate::Fields):
 //!
 //! ```no_run
