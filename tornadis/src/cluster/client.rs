@@ -406,6 +406,16 @@ impl ClusterClient {
         });
     }
 
+    /// The settings for a connection to `addr`: the template's, with that address.
+    pub(super) fn node_config(&self, addr: &NodeAddr) -> Config {
+        let mut config = self.inner.template.clone();
+        config.addr = ServerAddr::Tcp {
+            host: addr.0.clone(),
+            port: addr.1,
+        };
+        config
+    }
+
     /// The client for one node (created on first use).
     pub(super) fn node(&self, addr: &NodeAddr, readonly: bool) -> Result<Client> {
         let mut nodes = self.inner.nodes.lock().unwrap_or_else(|p| p.into_inner());

@@ -5,7 +5,9 @@
 //! - `slot`: CRC16 hash slots and finding a command's keys;
 //! - `topology`: the slot map from `CLUSTER SLOTS`;
 //! - `client`: the client, its routing and its redirects;
-//! - `multi`: commands sent to several nodes (multi-key splits, all-primaries fan-out).
+//! - `multi`: commands sent to several nodes (multi-key splits, all-primaries fan-out);
+//! - `pubsub`: [`ClusterPubSub`], shard channels on the nodes that own them;
+//! - `messages`: [`ClusterMessages`], its merged messages as a `Stream`.
 //!
 //! ## Routing choices
 //! - A command with keys goes to the primary serving their slot (or a
@@ -21,9 +23,13 @@
 //! - Other keyless commands (`PING`, `INFO`, `TIME`, `PUBLISH`, ...) go to one primary.
 
 mod client;
+mod messages;
 mod multi;
+mod pubsub;
 mod slot;
 mod topology;
 
 pub use client::{ClusterBuilder, ClusterClient, ClusterRequest, ReadFrom};
+pub use messages::ClusterMessages;
+pub use pubsub::ClusterPubSub;
 pub use slot::{crc16, key_slot, SLOTS};
