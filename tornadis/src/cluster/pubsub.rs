@@ -49,6 +49,11 @@ const DOWN_GRACE: Duration = Duration::from_millis(500);
 /// the slot map again.
 const MAX_MOVED: usize = 3;
 
+/// How long a node may take to confirm an `SSUBSCRIBE`. Without a bound, a
+/// subscription to a node that just died would wait for its reconnect while
+/// holding the state the supervisor needs to move its channels away.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a best-effort `SUNSUBSCRIBE` on a node that lost a slot may take.
 const UNSUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -183,7 +188,9 @@ impl ClusterPubSub {
     /// Subscribes to shard channels (`SSUBSCRIBE`), each on the primary that
     /// owns its slot; channels may hash to any slots. Waits until every
     /// node has confirmed. A `MOVED` answer (the slot map was stale) is
-    /// followed after reading the slot map again.
+    /// followed after reading the slot map again. A node that does not
+    /// confirm within 5 s (it may be failing over) makes this fail with a
+    /// timeout error; call it again to retry.
     ///
     /// # Cancel safety
     /// If dropped midway, some channels may be subscribed and others not;
@@ -385,12 +392,12 @@ impl Inner {
         group: &[Bytes],
     ) -> Result<()> {
         if let Some(node) = state.shards.get_mut(addr) {
-            node.client.pubsub_ssubscribe(group.to_vec()).await?;
+            bounded(node.client.pubsub_ssubscribe(group.to_vec())).await?;
             node.channels.extend(group.iter().cloned());
             return Ok(());
         }
         let client = PubSubClient::new(self.cluster.node_config(addr))?;
-        if let Err(e) = client.pubsub_ssubscribe(group.to_vec()).await {
+        if let Err(e) = bounded(client.pubsub_ssubscribe(group.to_vec())).await {
             client.disconnect();
             return Err(e);
         }
@@ -572,6 +579,18 @@ async fn supervise(weak: Weak<Inner>, mut events: mpsc::UnboundedReceiver<NodeAd
             inner.rebalance(&suspects).await;
         }
     }
+}
+
+/// `subscribe`, failing with a timeout error after [`SUBSCRIBE_TIMEOUT`].
+async fn bounded(subscribe: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+    tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribe)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::timeout(
+                "the node did not confirm SSUBSCRIBE in time (it may be failing over); try again",
+            )
+            .with_command("SSUBSCRIBE"))
+        })
 }
 
 /// The channel names in `args`, checked like a command's arguments.
