@@ -154,7 +154,11 @@ async fn shard_channels_follow_a_failover() {
     let seen = read_until(&pubsub, Duration::from_secs(10), |s| s.len() >= 3).await;
     assert_eq!(seen.len(), 3, "{seen:?}");
 
-    let (victim, moving) = channels[0].clone();
+    // The classic client sits on the primary of slot 0: kill that one, so
+    // that both kinds of subscription have to move.
+    let victim = cluster.primary_for_slot(0).unwrap();
+    let (_, moving) = channels.iter().find(|(o, _)| *o == victim).unwrap().clone();
+    pubsub.subscribe("news").await.unwrap();
     let old_node = cluster.addrs()[victim].clone();
     let killed_at = Instant::now();
     cluster.kill_node(victim);
@@ -162,7 +166,7 @@ async fn shard_channels_follow_a_failover() {
 
     // Publish on the moved channel until a message arrives from its new primary.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
+    let mut seen: Vec<tornadis::Message> = Vec::new();
     let mut n = 0;
     let received = loop {
         assert!(
@@ -173,11 +177,15 @@ async fn shard_channels_follow_a_failover() {
         let _ = c
             .call(("SPUBLISH", moving.as_str(), format!("after {n}")))
             .await;
+        let _ = c.call(("PUBLISH", "news", format!("after {n}"))).await;
         seen.extend(read_until(&pubsub, Duration::from_millis(300), |_| false).await);
-        if seen
+        let shard = seen
             .iter()
-            .any(|m| m.kind() == MessageKind::SMessage && m.channel() == moving.as_bytes())
-        {
+            .any(|m| m.kind() == MessageKind::SMessage && m.channel() == moving.as_bytes());
+        let classic = seen
+            .iter()
+            .any(|m| m.kind() == MessageKind::Message && m.channel() == "news".as_bytes());
+        if shard && classic {
             break killed_at.elapsed();
         }
     };

@@ -7,7 +7,8 @@
 //! - `client`: the client, its routing and its redirects;
 //! - `multi`: commands sent to several nodes (multi-key splits, all-primaries fan-out);
 //! - `pubsub`: [`ClusterPubSub`], shard channels on the nodes that own them;
-//! - `messages`: [`ClusterMessages`], its merged messages as a `Stream`.
+//! - `messages`: [`ClusterMessages`], its merged messages as a `Stream`;
+//! - `resubscribe`: moving its subscriptions after a failover or resharding.
 //!
 //! ## Routing choices
 //! - A command with keys goes to the primary serving their slot (or a
@@ -26,6 +27,7 @@ mod client;
 mod messages;
 mod multi;
 mod pubsub;
+mod resubscribe;
 mod slot;
 mod topology;
 

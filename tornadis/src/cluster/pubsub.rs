@@ -9,17 +9,17 @@
 //! A forwarding task per client moves its messages into one bounded queue,
 //! read by [`ClusterPubSub::pop_message`] and [`ClusterMessages`] (in `messages`).
 //!
-//! A supervisor task follows failovers and resharding: when a shard client
-//! loses its connection for longer than [`DOWN_GRACE`], reconnects (a
+//! A supervisor task (in `resubscribe`) follows failovers and resharding:
+//! when a client stays disconnected for a moment, reconnects (a
 //! `Reconnected` notice), or stops, the slot map is read again and every
-//! shard channel whose slot now belongs to another primary is subscribed
-//! there. Once every channel is subscribed again, a
+//! subscription whose node no longer serves it is made on the node that
+//! does. Once every channel is subscribed again, a
 //! [`MessageKind::Reconnected`](crate::MessageKind::Reconnected) notice is
 //! queued: what was published in between is lost, as with any Redis pub/sub.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{mpsc, Mutex};
@@ -30,20 +30,12 @@ use super::messages::ClusterMessages;
 use super::slot::key_slot;
 use super::topology::NodeAddr;
 use crate::error::{Error, Result};
-use crate::pubsub::{Message, MessageKind, PubSubClient};
+use crate::pubsub::{Message, MessageKind, PubSubClient, Subscriptions};
 use crate::value::ToArgs;
 
 /// How many messages wait in the merged queue before the forwarding tasks
 /// stop reading (each shard client then buffers, and reports lag, on its own).
 const QUEUE_CAPACITY: usize = 1024;
-
-/// How often the supervisor looks at the shard clients.
-const TICK: Duration = Duration::from_millis(250);
-
-/// How long a shard client may stay disconnected before its channels are
-/// checked against a fresh slot map (a short blip is left to the client's
-/// own reconnect).
-const DOWN_GRACE: Duration = Duration::from_millis(500);
 
 /// How many times a `SSUBSCRIBE` answered `MOVED` is retried after reading
 /// the slot map again.
@@ -53,9 +45,6 @@ const MAX_MOVED: usize = 3;
 /// subscription to a node that just died would wait for its reconnect while
 /// holding the state the supervisor needs to move its channels away.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a best-effort `SUNSUBSCRIBE` on a node that lost a slot may take.
-const UNSUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Pub/sub on a Redis Cluster: shard channels on the primaries that own
 /// them, classic channels and patterns on one primary, and all their
@@ -71,8 +60,8 @@ const UNSUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// slot now belongs to another primary is subscribed there. Once every
 /// channel is subscribed again, a [`MessageKind::Reconnected`] notice is
 /// queued: what was published in between is lost, as with any Redis pub/sub.
-/// Classic channels and patterns stay on their node, whose client
-/// reconnects to it by itself.
+/// Classic channels and patterns move to another primary, with the same
+/// notice, when their node stops being a primary while disconnected.
 ///
 /// ```no_run
 /// # async fn demo() -> tornadis::Result<()> {
@@ -97,14 +86,14 @@ pub struct ClusterPubSub {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    cluster: ClusterClient,
-    state: Mutex<State>,
-    tx: mpsc::Sender<Message>,
-    rx: Arc<Mutex<mpsc::Receiver<Message>>>,
+pub(super) struct Inner {
+    pub(super) cluster: ClusterClient,
+    pub(super) state: Mutex<State>,
+    pub(super) tx: mpsc::Sender<Message>,
+    pub(super) rx: Arc<Mutex<mpsc::Receiver<Message>>>,
     /// Tells the supervisor which node to look at.
-    events: mpsc::UnboundedSender<NodeAddr>,
-    supervisor: Option<JoinHandle<()>>,
+    pub(super) events: mpsc::UnboundedSender<NodeAddr>,
+    pub(super) supervisor: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -114,28 +103,29 @@ impl std::fmt::Debug for Inner {
 }
 
 /// One subscribed connection and the task forwarding its messages.
-struct Node {
-    client: PubSubClient,
-    forward: JoinHandle<()>,
+pub(super) struct Node {
+    pub(super) client: PubSubClient,
+    pub(super) forward: JoinHandle<()>,
     /// The shard channels subscribed on it (empty for the classic client).
-    channels: BTreeSet<Bytes>,
+    pub(super) channels: BTreeSet<Bytes>,
 }
 
 impl Node {
-    fn close(self) {
+    pub(super) fn close(self) {
         self.forward.abort();
         self.client.disconnect();
     }
 }
 
 #[derive(Default)]
-struct State {
-    shards: HashMap<NodeAddr, Node>,
-    classic: Option<Node>,
+pub(super) struct State {
+    pub(super) shards: HashMap<NodeAddr, Node>,
+    /// The classic channels' and patterns' client, and its node.
+    pub(super) classic: Option<(NodeAddr, Node)>,
     /// Shard channels wanted but not subscribed anywhere right now.
-    pending: BTreeSet<Bytes>,
+    pub(super) pending: BTreeSet<Bytes>,
     /// A gap notice is due once `pending` is empty.
-    gap_owed: bool,
+    pub(super) gap_owed: bool,
 }
 
 impl Drop for Inner {
@@ -147,7 +137,7 @@ impl Drop for Inner {
         for (_, node) in state.shards.drain() {
             node.close();
         }
-        if let Some(node) = state.classic.take() {
+        if let Some((_, node)) = state.classic.take() {
             node.close();
         }
     }
@@ -172,7 +162,7 @@ impl ClusterPubSub {
         let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
             let supervisor = tokio::runtime::Handle::try_current()
                 .ok()
-                .map(|h| h.spawn(supervise(weak.clone(), events_rx)));
+                .map(|h| h.spawn(super::resubscribe::supervise(weak.clone(), events_rx)));
             Inner {
                 cluster: cluster.clone(),
                 state: Mutex::new(State::default()),
@@ -293,7 +283,7 @@ impl ClusterPubSub {
             .await
             .classic
             .as_ref()
-            .map(|n| n.client.clone());
+            .map(|(_, n)| n.client.clone());
         match client {
             Some(c) => c.pubsub_unsubscribe(channels).await,
             None => Ok(()),
@@ -313,7 +303,7 @@ impl ClusterPubSub {
             .await
             .classic
             .as_ref()
-            .map(|n| n.client.clone());
+            .map(|(_, n)| n.client.clone());
         match client {
             Some(c) => c.pubsub_punsubscribe(patterns).await,
             None => Ok(()),
@@ -360,7 +350,7 @@ impl ClusterPubSub {
 
 impl Inner {
     /// Subscribes one slot's channels on that slot's primary, following `MOVED`.
-    async fn subscribe_group(&self, state: &mut State, group: Vec<Bytes>) -> Result<()> {
+    pub(super) async fn subscribe_group(&self, state: &mut State, group: Vec<Bytes>) -> Result<()> {
         let slot = group.first().map(|c| key_slot(c)).unwrap_or(0);
         let mut moved = 0;
         loop {
@@ -392,12 +382,12 @@ impl Inner {
         group: &[Bytes],
     ) -> Result<()> {
         if let Some(node) = state.shards.get_mut(addr) {
-            bounded(node.client.pubsub_ssubscribe(group.to_vec())).await?;
+            bounded("SSUBSCRIBE", node.client.pubsub_ssubscribe(group.to_vec())).await?;
             node.channels.extend(group.iter().cloned());
             return Ok(());
         }
         let client = PubSubClient::new(self.cluster.node_config(addr))?;
-        if let Err(e) = bounded(client.pubsub_ssubscribe(group.to_vec())).await {
+        if let Err(e) = bounded("SSUBSCRIBE", client.pubsub_ssubscribe(group.to_vec())).await {
             client.disconnect();
             return Err(e);
         }
@@ -419,7 +409,7 @@ impl Inner {
     /// The classic client, made on first use on any primary.
     async fn classic(&self) -> Result<PubSubClient> {
         let mut state = self.state.lock().await;
-        if let Some(node) = &state.classic {
+        if let Some((_, node)) = &state.classic {
             return Ok(node.client.clone());
         }
         let topology = self.cluster.ensure_topology().await?;
@@ -428,106 +418,39 @@ impl Inner {
             .into_iter()
             .next()
             .ok_or_else(|| Error::connection("the cluster has no primaries"))?;
-        let client = PubSubClient::new(self.cluster.node_config(&addr))?;
+        let node = self.open_classic(&addr, &Subscriptions::default()).await?;
+        let client = node.client.clone();
+        state.classic = Some((addr, node));
+        Ok(client)
+    }
+
+    /// A connected classic client on `addr`, subscribed to `subs`' channels and patterns.
+    pub(super) async fn open_classic(&self, addr: &NodeAddr, subs: &Subscriptions) -> Result<Node> {
+        let client = PubSubClient::new(self.cluster.node_config(addr))?;
+        let channels: Vec<Bytes> = subs.channels().iter().cloned().collect();
+        let patterns: Vec<Bytes> = subs.patterns().iter().cloned().collect();
+        let mut opened = bounded("PING", client.connect()).await;
+        if opened.is_ok() && !channels.is_empty() {
+            opened = bounded("SUBSCRIBE", client.pubsub_subscribe(channels)).await;
+        }
+        if opened.is_ok() && !patterns.is_empty() {
+            opened = bounded("PSUBSCRIBE", client.pubsub_psubscribe(patterns)).await;
+        }
+        if let Err(e) = opened {
+            client.disconnect();
+            return Err(e);
+        }
         let forward = tokio::spawn(forward(
             client.clone(),
             None,
             self.tx.clone(),
             self.events.clone(),
         ));
-        state.classic = Some(Node {
-            client: client.clone(),
+        Ok(Node {
+            client,
             forward,
             channels: BTreeSet::new(),
-        });
-        Ok(client)
-    }
-
-    /// Moves the shard channels of `suspects` whose slots now belong to
-    /// another primary, retries the pending ones, and queues the gap notice
-    /// once nothing is pending.
-    async fn rebalance(&self, suspects: &[NodeAddr]) {
-        if self.cluster.refresh_topology().await.is_err() {
-            return; // The cluster is unreachable: the next tick tries again.
-        }
-        let Ok(topology) = self.cluster.ensure_topology().await else {
-            return;
-        };
-        let owner = |c: &Bytes| topology.range_for(key_slot(c)).map(|r| r.primary.clone());
-        let mut state = self.state.lock().await;
-        for addr in suspects {
-            let Some(node) = state.shards.get_mut(addr) else {
-                continue;
-            };
-            let leaving: Vec<Bytes> = node
-                .channels
-                .iter()
-                .filter(|c| owner(c).as_ref() != Some(addr))
-                .cloned()
-                .collect();
-            if leaving.is_empty() {
-                continue; // Still the owner: its own reconnect restores the channels.
-            }
-            for c in &leaving {
-                node.channels.remove(c);
-            }
-            if node.channels.is_empty() {
-                if let Some(node) = state.shards.remove(addr) {
-                    node.close();
-                }
-            } else {
-                // The node is alive but lost some slots: stop their messages there.
-                let unsubscribe = node.client.pubsub_sunsubscribe(leaving.clone());
-                let _ = tokio::time::timeout(UNSUBSCRIBE_TIMEOUT, unsubscribe).await;
-            }
-            state.pending.extend(leaving);
-            state.gap_owed = true;
-        }
-        let pending: Vec<Bytes> = std::mem::take(&mut state.pending).into_iter().collect();
-        for group in by_slot(pending).into_values() {
-            if self
-                .subscribe_group(&mut state, group.clone())
-                .await
-                .is_err()
-            {
-                state.pending.extend(group);
-            }
-        }
-        let gap = state.gap_owed && state.pending.is_empty();
-        if gap {
-            state.gap_owed = false;
-        }
-        drop(state);
-        if gap {
-            let _ = self.tx.send(Message::reconnected()).await;
-        }
-    }
-
-    /// The shard nodes that have been disconnected for longer than
-    /// [`DOWN_GRACE`] (`down_since` remembers when each went down).
-    async fn down_nodes(&self, down_since: &mut HashMap<NodeAddr, Instant>) -> Vec<NodeAddr> {
-        let state = self.state.lock().await;
-        down_since.retain(|addr, _| state.shards.contains_key(addr));
-        let mut out = Vec::new();
-        for (addr, node) in &state.shards {
-            if node.client.is_connected() {
-                down_since.remove(addr);
-            } else if down_since
-                .entry(addr.clone())
-                .or_insert_with(Instant::now)
-                .elapsed()
-                >= DOWN_GRACE
-            {
-                out.push(addr.clone());
-            }
-        }
-        out
-    }
-
-    /// True when channels wait to be subscribed again (retried every tick).
-    async fn has_pending(&self) -> bool {
-        let state = self.state.lock().await;
-        !state.pending.is_empty() || state.gap_owed
+        })
     }
 }
 
@@ -563,33 +486,18 @@ async fn forward(
     }
 }
 
-/// Follows failovers until the [`ClusterPubSub`] is dropped.
-async fn supervise(weak: Weak<Inner>, mut events: mpsc::UnboundedReceiver<NodeAddr>) {
-    let mut down_since = HashMap::new();
-    loop {
-        let event = tokio::time::timeout(TICK, events.recv()).await;
-        let Some(inner) = weak.upgrade() else { return };
-        let mut suspects = match event {
-            Ok(Some(addr)) => vec![addr],
-            Ok(None) => return,
-            Err(_) => Vec::new(),
-        };
-        suspects.extend(inner.down_nodes(&mut down_since).await);
-        if !suspects.is_empty() || inner.has_pending().await {
-            inner.rebalance(&suspects).await;
-        }
-    }
-}
-
 /// `subscribe`, failing with a timeout error after [`SUBSCRIBE_TIMEOUT`].
-async fn bounded(subscribe: impl std::future::Future<Output = Result<()>>) -> Result<()> {
+pub(super) async fn bounded(
+    command: &'static str,
+    subscribe: impl std::future::Future<Output = Result<()>>,
+) -> Result<()> {
     tokio::time::timeout(SUBSCRIBE_TIMEOUT, subscribe)
         .await
         .unwrap_or_else(|_| {
             Err(Error::timeout(
-                "the node did not confirm SSUBSCRIBE in time (it may be failing over); try again",
+                "the node did not answer in time (it may be failing over); try again",
             )
-            .with_command("SSUBSCRIBE"))
+            .with_command(command))
         })
 }
 
@@ -607,7 +515,7 @@ fn split_args<A: ToArgs>(args: A, command: &'static str) -> Result<Vec<Bytes>> {
 }
 
 /// Channels grouped by hash slot (one `SSUBSCRIBE` may name one slot only).
-fn by_slot(channels: Vec<Bytes>) -> BTreeMap<u16, Vec<Bytes>> {
+pub(super) fn by_slot(channels: Vec<Bytes>) -> BTreeMap<u16, Vec<Bytes>> {
     let mut groups: BTreeMap<u16, Vec<Bytes>> = BTreeMap::new();
     for c in channels {
         groups.entry(key_slot(&c)).or_default().push(c);
