@@ -221,3 +221,79 @@ async fn shard_channels_follow_a_failover() {
         "{seen:?}"
     );
 }
+
+/// A live resharding: the channel's slot moves to another primary while both
+/// nodes stay up. The old owner drops the subscription (`sunsubscribe`), and
+/// the channel must follow its slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shard_channels_follow_a_resharding() {
+    let _serial = SERIAL.lock().await;
+    let cluster = RedisCluster::start();
+    let c = client(&cluster);
+    let pubsub = c.pubsub();
+    let name = "moving-shard";
+    let slot = key_slot(name.as_bytes());
+    pubsub.ssubscribe([name]).await.unwrap();
+    let n: i64 = c.call_as(("SPUBLISH", name, "before")).await.unwrap();
+    assert_eq!(n, 1);
+    let seen = read_until(&pubsub, Duration::from_secs(5), |s| !s.is_empty()).await;
+    assert_eq!(
+        seen.first().map(|m| m.payload().clone()),
+        Some("before".into())
+    );
+
+    // Move the (empty) slot to another primary.
+    let source = cluster.primary_for_slot(slot).unwrap();
+    let target = *cluster.primaries().iter().find(|&&p| p != source).unwrap();
+    let id = |i: usize| cluster.node(i).cli(&["CLUSTER", "MYID"]);
+    let (source_id, target_id) = (id(source), id(target));
+    let slot_s = slot.to_string();
+    let s = &slot_s;
+    assert_eq!(
+        cluster
+            .node(target)
+            .cli(&["CLUSTER", "SETSLOT", s, "IMPORTING", &source_id]),
+        "OK"
+    );
+    assert_eq!(
+        cluster
+            .node(source)
+            .cli(&["CLUSTER", "SETSLOT", s, "MIGRATING", &target_id]),
+        "OK"
+    );
+    for i in cluster.primaries() {
+        cluster
+            .node(i)
+            .cli(&["CLUSTER", "SETSLOT", s, "NODE", &target_id]);
+    }
+
+    // Messages published after the move reach the subscriber again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut k = 0;
+    let seen = loop {
+        k += 1;
+        let receivers: i64 = c
+            .call_as(("SPUBLISH", name, format!("after {k}")))
+            .await
+            .unwrap_or(0);
+        let seen = read_until(&pubsub, Duration::from_millis(300), |s| {
+            s.iter().any(|m| m.payload().starts_with(b"after"))
+        })
+        .await;
+        if receivers == 1 && seen.iter().any(|m| m.payload().starts_with(b"after")) {
+            break seen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no message on {name} within 20 s of moving slot {slot}"
+        );
+    };
+    assert!(!seen.is_empty());
+    let placed = pubsub.shard_channels().await;
+    let (_, node) = placed.iter().find(|(ch, _)| ch == name.as_bytes()).unwrap();
+    assert_eq!(
+        node,
+        &cluster.addrs()[target],
+        "the channel follows its slot"
+    );
+}

@@ -119,7 +119,8 @@ impl Inner {
     }
 
     /// The nodes (shard or classic) that have been disconnected for longer than
-    /// [`DOWN_GRACE`] (`down_since` remembers when each went down).
+    /// [`DOWN_GRACE`] (`down_since` remembers when each went down), and the
+    /// connected shard nodes that no longer hold all of their channels.
     async fn down_nodes(&self, down_since: &mut HashMap<NodeAddr, Instant>) -> Vec<NodeAddr> {
         let state = self.state.lock().await;
         let classic = state.classic.as_ref().map(|(a, n)| (a, n));
@@ -127,6 +128,18 @@ impl Inner {
             state.shards.contains_key(addr) || classic.is_some_and(|(a, _)| a == addr)
         });
         let mut out = Vec::new();
+        for (addr, node) in state.shards.iter() {
+            // A connected node that dropped some of our shard channels on
+            // its own (the server sends `sunsubscribe` when a slot moves away
+            // during a resharding) is checked against a fresh slot map.
+            if node.client.is_connected()
+                && !node
+                    .channels
+                    .is_subset(node.client.subscriptions().shard_channels())
+            {
+                out.push(addr.clone());
+            }
+        }
         for (addr, node) in state.shards.iter().chain(classic) {
             if node.client.is_connected() {
                 down_since.remove(addr);
