@@ -20,7 +20,6 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
-use super::routing;
 use crate::cmd::Cmd;
 use crate::command_info::{CommandFlags, CommandInfo, KeySpec};
 use crate::config::Protocol;
@@ -242,8 +241,18 @@ impl Cache {
     /// Looks `cmd` up before it is sent. A write sent by this client drops
     /// the copies of the keys it names at once (the server's invalidation
     /// for its own writes comes only after the write's reply).
+    #[cfg(test)]
     pub(crate) fn lookup(self: &Arc<Self>, cmd: &Cmd) -> Lookup {
-        let Some(info) = routing::info_of(cmd) else {
+        self.lookup_with(cmd, super::routing::info_of(cmd))
+    }
+
+    /// [`lookup`](Cache::lookup) for a command whose spec entry is already known.
+    pub(crate) fn lookup_with(
+        self: &Arc<Self>,
+        cmd: &Cmd,
+        info: Option<&'static crate::command_info::CommandInfo>,
+    ) -> Lookup {
+        let Some(info) = info else {
             return Lookup::Uncacheable;
         };
         if info.flags.contains(CommandFlags::WRITE) {

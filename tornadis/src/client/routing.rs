@@ -109,6 +109,7 @@ pub(crate) fn route_with(
 }
 
 /// Whether `cmd` changes the connection's state (for dedicated connections).
+#[cfg(test)]
 pub(crate) fn changes_state(cmd: &Cmd) -> bool {
     info_of(cmd).is_some_and(|i| i.flags.contains(CommandFlags::CONNECTION_STATE))
 }

@@ -15,6 +15,7 @@ use super::cache::Lookup;
 use super::routing::{self, Route};
 use super::{Client, Handle};
 use crate::cmd::Cmd;
+use crate::command_info::CommandFlags;
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
@@ -96,9 +97,11 @@ impl Client {
     /// caller already holds one of this client's pending-request permits
     /// (it is given back if the command goes elsewhere or is refused).
     pub(crate) fn submit(&self, cmd: &Cmd, permit_held: bool) -> Result<Submitted> {
+        // One spec lookup serves routing, the state flag and the cache.
+        let info = routing::info_of(cmd);
         let routed = cmd
             .validate()
-            .and_then(|()| routing::route(cmd, self.shared().exclusive));
+            .and_then(|()| routing::route_with(info, cmd, self.shared().exclusive));
         let route = match routed {
             Ok(r) => r,
             Err(e) => {
@@ -111,12 +114,14 @@ impl Client {
         let shared = self.shared();
         match route {
             Route::Direct => {
-                if shared.exclusive && routing::changes_state(cmd) {
+                if shared.exclusive
+                    && info.is_some_and(|i| i.flags.contains(CommandFlags::CONNECTION_STATE))
+                {
                     shared.state_changed.store(true, Ordering::Relaxed);
                 }
                 let ticket = match &shared.cache {
                     None => None,
-                    Some(cache) => match cache.lookup(cmd) {
+                    Some(cache) => match cache.lookup_with(cmd, info) {
                         Lookup::Hit(value) => return Ok(self.answered(value, permit_held)),
                         Lookup::Miss(ticket) => Some(ticket),
                         Lookup::Uncacheable => None,
