@@ -16,7 +16,8 @@ from generate import (FLAG_ORDER, GROUPS, OUR_ARG_TYPES, RUST_KEYWORDS,
 CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
                   "keys", "reply", "deprecated", "skip_method", "blocking_timeout",
-                  "args", "variant", "plain_reply", "single", "as_args", "without"}
+                  "args", "variant", "plain_reply", "single", "as_args", "without",
+                  "connection", "state", "request_policy", "response_policy"}
 SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
 VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
@@ -239,6 +240,7 @@ def check_command(cmd: dict, where: str, reference: dict, seen: dict[str, str],
             errors.append(f"{where}: blocking_timeout names no argument: {timeout!r}")
         if "blocking" not in cmd.get("flags", []):
             errors.append(f"{where}: blocking_timeout without the blocking flag")
+    check_routing(cmd, where, errors)
     tokens = tokens_of(cmd.get("args", []))
     if cmd.get("skip_method") and SHAPE_FIELDS & set(cmd):
         errors.append(f"{where}: a skip_method command has no method to shape")
@@ -335,3 +337,22 @@ def run_check(commands_dir: Path, ref_dir: Path | None) -> int:
           f"{counts['skipped']} metadata only), {counts['variants']} variants, "
           f"{len(excluded.get('command', []))} excluded; {len(errors)} problems")
     return 1 if errors else 0
+
+
+ROUTING_VALUES = {
+    "connection": {"own", "takeover"},
+    "state": {"transaction", "db", "session"},
+    "request_policy": {"all_nodes", "all_shards", "multi_shard", "special"},
+    "response_policy": {"one_succeeded", "all_succeeded", "agg_logical_and",
+                        "agg_logical_or", "agg_min", "agg_max", "agg_sum", "special"},
+}
+
+
+def check_routing(cmd: dict, where: str, errors: list[str]) -> None:
+    """The routing fields (FORMAT.md "Routing") hold known values."""
+    for field, known in ROUTING_VALUES.items():
+        value = cmd.get(field)
+        if value is not None and value not in known:
+            errors.append(f"{where}: {field} = {value!r} is not one of {sorted(known)}")
+    if "state" in cmd and "connection_state" not in cmd.get("flags", []):
+        errors.append(f"{where}: state is for connection_state commands")

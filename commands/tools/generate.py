@@ -7,7 +7,8 @@
 The JSON files (one per command, as found in the Redis source tree under
 src/commands/) supply the structural facts: since, arity, flags, key specs and
 arguments. Everything a person wrote by hand survives a refresh: summary,
-method, reply, doc, variants, skip_method, deprecated, blocking_timeout and the
+method, reply, doc, variants, skip_method, deprecated, blocking_timeout,
+connection, state and the
 flags that are ours rather than the server's. The JSON files themselves are
 only read, never copied into the repository.
 
@@ -50,7 +51,7 @@ FLAG_ORDER = [
 # Defaults for our own flags, applied on every refresh (in addition to any a
 # person added). They encode knowledge the JSON files do not carry.
 CONNECTION_STATE = {
-    "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SUBSCRIBE",
+    "REPLCONF", "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SUBSCRIBE",
     "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
     "CLIENT REPLY", "CLIENT TRACKING", "CLIENT CACHING", "MONITOR", "RESET",
     "HELLO", "AUTH", "READONLY", "READWRITE", "QUIT", "SYNC", "PSYNC",
@@ -77,8 +78,9 @@ CACHEABLE = {
     "ZREVRANGE", "ZREVRANGEBYSCORE", "ZREVRANGEBYLEX", "ZSCORE", "ZMSCORE",
     "ZRANK", "ZREVRANK", "ZCARD", "ZCOUNT", "ZLEXCOUNT", "GEOPOS", "GEODIST",
     "GEOHASH", "GEOSEARCH", "XRANGE", "XREVRANGE", "XLEN", "EXISTS", "TYPE",
-    "SORT_RO",
 }
+# Not cacheable although read-only: SORT_RO's BY and GET options read keys
+# that no key spec names, so the server would not invalidate its replies.
 # Arguments holding the blocking timeout (defaults for new commands).
 BLOCKING_TIMEOUT = {
     "BLPOP": "timeout", "BRPOP": "timeout", "BLMOVE": "timeout",
@@ -86,6 +88,22 @@ BLOCKING_TIMEOUT = {
     "BZPOPMAX": "timeout", "BZMPOP": "timeout", "XREAD": "milliseconds:ms",
     "XREADGROUP": "milliseconds:ms", "WAIT": "timeout:ms",
     "WAITAOF": "timeout:ms",
+}
+# Which connection a command needs (FORMAT.md "Routing"): "own" counts what
+# earlier commands did on the same connection; "takeover" turns it into a
+# stream or stops its replies, so a request/reply client never sends it.
+CONNECTION_USE = {
+    "WAIT": "own", "WAITAOF": "own",
+    "MONITOR": "takeover", "SUBSCRIBE": "takeover", "PSUBSCRIBE": "takeover",
+    "SSUBSCRIBE": "takeover", "UNSUBSCRIBE": "takeover", "PUNSUBSCRIBE": "takeover",
+    "SUNSUBSCRIBE": "takeover", "CLIENT REPLY": "takeover", "PSYNC": "takeover",
+    "SYNC": "takeover", "REPLCONF": "takeover",
+}
+# What a connection_state command changes, which says how to undo it
+# (anything not listed is "session": only a new connection undoes it).
+STATE = {
+    "MULTI": "transaction", "EXEC": "transaction", "DISCARD": "transaction",
+    "WATCH": "transaction", "UNWATCH": "transaction", "SELECT": "db",
 }
 # Blocking only through an option, so the server does not flag them.
 BLOCKING_EXTRA = {"XREAD", "XREADGROUP", "WAIT", "WAITAOF"}
@@ -120,7 +138,8 @@ ARG_RENAMES = {
 
 # Fields a person curates; a refresh carries them over unchanged.
 CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
-           "blocking_timeout", "reply", "plain_reply", "single", "as_args", "without"]
+           "blocking_timeout", "reply", "plain_reply", "single", "as_args", "without",
+           "connection", "state"]
 
 
 # ---------------------------------------------------------------- reading JSON
@@ -165,6 +184,18 @@ def json_flags(name: str, spec: dict) -> list[str]:
     if name in BLOCKING_EXTRA:
         flags.add("blocking")
     return sorted(flags, key=FLAG_ORDER.index)
+
+
+def json_policies(spec: dict) -> dict:
+    """The cluster's request and response policies, from the server's command tips."""
+    out = {}
+    for tip in spec.get("command_tips", []):
+        kind, _, value = tip.partition(":")
+        if kind == "REQUEST_POLICY":
+            out["request_policy"] = value.lower()
+        elif kind == "RESPONSE_POLICY":
+            out["response_policy"] = value.lower()
+    return out
 
 
 def fixed_args(spec: dict) -> int:
@@ -326,6 +357,11 @@ def build(name: str, spec: dict, old: dict | None) -> dict:
         cmd["skip_method"] = True
     if name in BLOCKING_TIMEOUT:
         cmd["blocking_timeout"] = BLOCKING_TIMEOUT[name]
+    if name in CONNECTION_USE:
+        cmd["connection"] = CONNECTION_USE[name]
+    if name in STATE:
+        cmd["state"] = STATE[name]
+    cmd.update(json_policies(spec))
     if old:
         for field in CURATED:
             if field in old:
@@ -405,7 +441,8 @@ def inline_table(d: dict, indent: int) -> str:
 
 FIELD_ORDER = ["name", "method", "summary", "doc", "since", "arity", "flags",
                "keys", "reply", "plain_reply", "single", "as_args", "without",
-               "deprecated", "skip_method", "blocking_timeout", "args"]
+               "deprecated", "skip_method", "blocking_timeout", "connection", "state",
+               "request_policy", "response_policy", "args"]
 
 
 def render_command(cmd: dict) -> str:

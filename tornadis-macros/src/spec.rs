@@ -37,6 +37,14 @@ pub struct Command {
     #[serde(default)]
     pub skip_method: bool,
     pub blocking_timeout: Option<String>,
+    /// Routing facts (FORMAT.md "Routing"): `own` or `takeover`.
+    pub connection: Option<String>,
+    /// What a `connection_state` command changes: `transaction`, `db` or `session`.
+    pub state: Option<String>,
+    /// The cluster's request policy (the server's command tip).
+    pub request_policy: Option<String>,
+    /// The cluster's response policy (the server's command tip).
+    pub response_policy: Option<String>,
     #[serde(default)]
     pub single: Vec<String>,
     #[serde(default)]

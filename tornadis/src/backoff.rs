@@ -17,10 +17,15 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     pub(crate) fn new(min: Duration, max: Duration) -> Self {
-        let seed = std::time::SystemTime::now()
+        // Many backoffs made at the same instant (tasks contending for one
+        // key) must not share a seed, or they would retry in lockstep.
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nth = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let seed = (std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            ^ nth.wrapping_mul(0x9E37_79B9_7F4A_7C15))
             | 1;
         Backoff {
             min,

@@ -3,6 +3,13 @@
 //! The client uses it to send blocking commands to a side connection, the
 //! cluster router to find keys, and anyone may use it to inspect a command.
 
+mod routing;
+
+pub use routing::{
+    ArgPosition, BlockingTimeout, ConnectionUse, RequestPolicy, ResponsePolicy, RoutingFacts,
+    StateChange, TimeUnit,
+};
+
 /// Facts about one command or subcommand, from the spec table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandInfo {
@@ -22,6 +29,8 @@ pub struct CommandInfo {
     pub flags: CommandFlags,
     /// Where the keys are in the argument list.
     pub keys: &'static [KeySpec],
+    /// Which connection it may run on and how a cluster spreads it.
+    pub routing: RoutingFacts,
 }
 
 /// A set of command flags (a bit set, combine with `|`).

@@ -16,6 +16,12 @@ use crate::tls::TlsConfig;
 #[derive(Debug, Clone)]
 pub(crate) enum TlsConfig {}
 
+/// The default of [`ConfigBuilder::max_blocking_connections`].
+pub const DEFAULT_MAX_BLOCKING_CONNECTIONS: usize = 32;
+
+/// The default of [`ConfigBuilder::max_transaction_connections`].
+pub const DEFAULT_MAX_TRANSACTION_CONNECTIONS: usize = 4;
+
 /// The largest allowed [`ConfigBuilder::max_pending_requests`] (tokio's semaphore limit, rounded down).
 const MAX_PENDING_LIMIT: usize = 1 << 28;
 
@@ -105,6 +111,10 @@ pub struct Config {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_pending: usize,
+    /// The most side connections a shared client opens for blocking commands.
+    pub(crate) max_blocking_connections: usize,
+    /// The most connections a client opens for transactions at once.
+    pub(crate) max_transaction_connections: usize,
     /// Send `READONLY` after connecting (cluster replica connections).
     pub(crate) readonly: bool,
     /// TLS for TCP connections; `None` for plain TCP.
@@ -136,6 +146,8 @@ impl Default for Config {
             backoff_min: Duration::from_millis(10),
             backoff_max: Duration::from_secs(1),
             max_pending: 100_000,
+            max_blocking_connections: DEFAULT_MAX_BLOCKING_CONNECTIONS,
+            max_transaction_connections: DEFAULT_MAX_TRANSACTION_CONNECTIONS,
             readonly: false,
             tls: None,
             client_cache: None,
@@ -247,6 +259,19 @@ impl Config {
         }
         if self.read_buffer_size == 0 || self.write_buffer_size == 0 {
             return Err(Error::client("buffer sizes must be greater than zero"));
+        }
+        for (name, n) in [
+            ("max_blocking_connections", self.max_blocking_connections),
+            (
+                "max_transaction_connections",
+                self.max_transaction_connections,
+            ),
+        ] {
+            if n == 0 || n > MAX_PENDING_LIMIT {
+                return Err(Error::client(format!(
+                    "{name} must be between 1 and {MAX_PENDING_LIMIT}"
+                )));
+            }
         }
         if self.max_pending == 0 || self.max_pending > MAX_PENDING_LIMIT {
             return Err(Error::client(format!(
@@ -478,6 +503,28 @@ impl<T> ConfigBuilder<T> {
     /// client error instead.
     pub fn max_pending_requests(mut self, n: usize) -> Self {
         self.config.max_pending = n;
+        self
+    }
+
+    /// The most side connections a shared client opens at once for blocking
+    /// commands (BLPOP, XREAD BLOCK, ...), which run on a connection of their
+    /// own so that they do not stall other callers (default
+    /// 32). A blocking command that finds them all in use waits until one
+    /// is free; its own timeout starts once it is sent. Dedicated and pooled
+    /// clients run blocking commands on their own connection and never open
+    /// side connections.
+    pub fn max_blocking_connections(mut self, n: usize) -> Self {
+        self.config.max_blocking_connections = n;
+        self
+    }
+
+    /// The most connections a client opens at once for
+    /// [`Client::transaction`](crate::Client::transaction) (default 4), each
+    /// WATCHing on a connection of its own. They are kept and reused; more
+    /// transactions wait for one. Transactions on one hot key gain nothing
+    /// from more: only one of them commits at a time.
+    pub fn max_transaction_connections(mut self, n: usize) -> Self {
+        self.config.max_transaction_connections = n;
         self
     }
 

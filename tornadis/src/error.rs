@@ -37,6 +37,12 @@ pub enum ErrorKind {
     /// A MULTI/EXEC transaction was aborted because a WATCHed key changed;
     /// nothing in it ran, and running it again is safe.
     Aborted,
+    /// The connection of a dedicated or pooled client was lost after a
+    /// command changed its state (SELECT, WATCH, MULTI, CLIENT TRACKING, ...):
+    /// a new connection would not have that state, so the client refuses
+    /// requests until [`Client::reset_connection`](crate::Client::reset_connection)
+    /// acknowledges the loss. The request was never sent.
+    StateLost,
 }
 
 /// The error of every fallible operation in tornadis.
@@ -94,6 +100,10 @@ impl Error {
 
     pub(crate) fn timeout(detail: impl Into<Cow<'static, str>>) -> Self {
         Error::new(ErrorKind::Timeout, detail)
+    }
+
+    pub(crate) fn state_lost(detail: impl Into<Cow<'static, str>>) -> Self {
+        Error::new(ErrorKind::StateLost, detail)
     }
 
     /// Turns an error reply from the server into an [`ErrorKind::Server`] error.
@@ -205,6 +215,13 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         self.inner.kind == ErrorKind::Auth
     }
+    /// True for [`ErrorKind::StateLost`]: the connection holding this
+    /// client's transaction or db selection was lost; call
+    /// [`Client::reset_connection`](crate::Client::reset_connection) to go on
+    /// from a fresh connection.
+    pub fn is_state_lost(&self) -> bool {
+        self.inner.kind == ErrorKind::StateLost
+    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -218,6 +235,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Auth => "authentication error",
             ErrorKind::Aborted => "transaction aborted",
+            ErrorKind::StateLost => "connection state lost",
         })
     }
 }

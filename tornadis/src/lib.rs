@@ -80,7 +80,7 @@ mod guide {}
 
 pub use client::{
     AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, ResponseFuture, Stats,
-    TRANSACTION_ATTEMPTS,
+    TransactionOptions, TRANSACTION_ATTEMPTS,
 };
 pub use client::{CacheConfig, CacheStats};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};

@@ -16,6 +16,7 @@ use crate::client::request::{self, CommandName};
 use crate::client::routing::{self, Route};
 use crate::client::Client;
 use crate::cmd::Cmd;
+use crate::command_info::StateChange;
 use crate::error::{Error, ErrorKind, Result};
 use crate::executor::Executor;
 use crate::resp::Value;
@@ -31,6 +32,8 @@ struct Batch {
     error: Option<Error>,
     /// A command that changes the connection's state: only on a dedicated connection.
     needs_dedicated: Option<Error>,
+    /// The kinds of connection state the commands change.
+    changes: Vec<StateChange>,
     /// A blocking command: it would hold a shared connection for its whole timeout.
     blocking: Option<CommandName>,
     /// The last command looked up in the spec table (batches repeat commands).
@@ -50,20 +53,24 @@ impl Batch {
         }
         // The routing rules of single commands apply inside pipelines too.
         let info = routing::info_of_cached(cmd, &mut self.last_info);
-        if let Err(e) = routing::route_with(info, cmd, true) {
-            // Subscribing or MONITOR: never on a request/reply connection.
+        let route = Route::of(info, cmd);
+        if let Route::Never(e) = &route {
+            // Subscribing, MONITOR, replication: never on a request/reply connection.
             if self.error.is_none() {
-                self.error = Some(e);
+                self.error = Some(e.clone());
             }
         } else {
-            match routing::route_with(info, cmd, false) {
-                Err(e) => {
-                    self.needs_dedicated.get_or_insert(e);
+            let name = info.map_or_else(|| cmd.name(), |i| i.name.to_string());
+            if let Err(e) = route.check(false, &name) {
+                self.needs_dedicated.get_or_insert(e);
+            }
+            if let Route::Dedicated(change) = route {
+                if !self.changes.contains(&change) {
+                    self.changes.push(change);
                 }
-                Ok(Route::Blocking(_)) => {
-                    self.blocking.get_or_insert_with(|| CommandName::of(cmd));
-                }
-                Ok(Route::Direct) => {}
+            }
+            if route.blocks() {
+                self.blocking.get_or_insert_with(|| CommandName::of(cmd));
             }
         }
         self.offsets.push(self.buf.len());
@@ -95,7 +102,10 @@ impl Batch {
             if !client.is_dedicated() {
                 return Err(e.clone());
             }
-            client.mark_state_changed();
+        }
+        for change in &self.changes {
+            // Recorded before sending: a connection lost from here on loses it.
+            client.mark_state(*change);
         }
         if let Some(name) = &self.blocking {
             // Inside MULTI/EXEC blocking commands do not block.
@@ -118,7 +128,7 @@ impl Batch {
             (self.buf, n)
         };
         client.permit().await?;
-        let rx = client.enqueue_encoded(bytes, replies)?;
+        let rx = client.enqueue_encoded(bytes, replies, self.blocking.is_some() && !atomic)?;
         let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
         let values = match request::finish_rx::<Value>(&what, rx.await)? {
             Value::Array(values) if values.len() == replies => values,

@@ -236,7 +236,9 @@ impl<T: FromValue> ScanStream<T> {
 
     /// The next request to send, or `None` when the scan is over.
     fn start(&mut self) -> Result<Option<Flight>> {
-        if self.type_set && self.command != "SCAN" {
+        // TYPE filters the keys of a database scan; a scan inside one key
+        // (SSCAN, HSCAN, ZSCAN) has no key types to filter.
+        if self.type_set && self.key.is_some() {
             return Err(Error::client(format!(
                 "TYPE filters SCAN only; {} does not take it",
                 self.command

@@ -62,6 +62,7 @@ fn info(c: &Command) -> TokenStream {
         quote!(#(#flags)|*)
     };
     let keys = c.keys.iter().map(key_spec);
+    let routing = super::routing::facts(&c.routing);
     quote! {
         ::tornadis::command_info::CommandInfo {
             name: #name,
@@ -71,6 +72,7 @@ fn info(c: &Command) -> TokenStream {
             arity: #arity,
             flags: ::tornadis::command_info::CommandFlags(#flags),
             keys: &[#(#keys),*],
+            routing: #routing,
         }
     }
 }

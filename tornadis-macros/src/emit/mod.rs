@@ -3,6 +3,7 @@
 mod info;
 mod items;
 mod methods;
+mod routing;
 mod values;
 
 use proc_macro2::TokenStream;

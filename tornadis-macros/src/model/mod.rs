@@ -6,6 +6,7 @@
 pub mod args;
 pub mod keys;
 pub mod reply;
+pub mod routing;
 pub mod shape;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use crate::spec;
 pub use args::{Arg, Kind};
 pub use keys::KeySpec;
 pub use reply::Reply;
+pub use routing::Routing;
 
 /// A spec file's text and the name to show in messages.
 #[derive(Debug)]
@@ -43,6 +45,8 @@ pub struct Command {
     /// `CommandFlags` constant names, e.g. `READONLY`.
     pub flags: Vec<String>,
     pub keys: Vec<KeySpec>,
+    /// Which connection it may run on and how a cluster spreads it.
+    pub routing: Routing,
     pub methods: Vec<Method>,
     /// `oneof` arguments that appear as values and so need an enum.
     pub enums: Vec<Arg>,
@@ -247,17 +251,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
     }
     args::check_unique(&args, "arguments", errs);
     check_keys(c, &args, &keys, errs);
-    if let Some(bt) = &c.blocking_timeout {
-        let name = bt.strip_suffix(":ms").unwrap_or(bt);
-        let mut found = false;
-        args.iter()
-            .for_each(|a| a.walk(&mut |a| found |= a.name == name));
-        if !found {
-            errs.push(format!(
-                "`blocking_timeout` names `{name}`, which is not an argument"
-            ));
-        }
-    }
+    let routing = routing::convert(c, &args, &flags, errs);
     if matches!(&c.deprecated, Some(d) if d.trim().is_empty()) {
         errs.push("`deprecated` must say what to use instead".into());
     }
@@ -417,6 +411,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
         arity: c.arity,
         flags,
         keys,
+        routing,
         methods,
         enums,
     })

@@ -485,13 +485,12 @@ impl Drop for Ticket {
     }
 }
 
-/// Whether the cache may keep `info`'s replies at all.
+/// Whether the cache may keep `info`'s replies at all: the table says so
+/// (it leaves out commands such as SORT_RO, whose BY and GET options read
+/// keys no key spec names, so the server would not invalidate them).
 fn cacheable(info: &CommandInfo) -> bool {
     info.flags.contains(CommandFlags::CACHEABLE)
         && !info.flags.contains(CommandFlags::NONDETERMINISTIC)
-        // SORT_RO's BY and GET options read keys the spec table cannot name,
-        // so the server would not invalidate it when they change.
-        && info.name != "SORT_RO"
 }
 
 /// The key of a command that names exactly one, by plain key positions.

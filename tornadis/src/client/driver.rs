@@ -106,6 +106,14 @@ async fn run(shared: Arc<Shared>) {
             }
             Err(error) => {
                 io.fail_inflight(&error);
+                if let Some(lost) = shared.connection_lost(&mut st) {
+                    // A new connection would lack the state (a transaction,
+                    // a db selection): nothing queued may run there.
+                    fail_queued(&shared, &mut st, &lost);
+                    st.close_now = false;
+                    st.link = Link::Idle;
+                    return;
+                }
                 if !config.autoconnect || st.close_now {
                     fail_queued(&shared, &mut st, &error);
                     st.close_now = false;

@@ -11,6 +11,7 @@ pub(crate) mod request;
 mod resolve;
 pub(crate) mod routing;
 mod shared;
+mod state;
 mod stats;
 mod submit;
 mod transaction;
@@ -25,7 +26,7 @@ pub use request::{Request, ResponseFuture};
 pub use resolve::{AddrResolver, ResolveFuture};
 use shared::{Link, Shared, Slot, Wake};
 pub use stats::{LatencyHistogram, Stats};
-pub use transaction::TRANSACTION_ATTEMPTS;
+pub use transaction::{TransactionOptions, TRANSACTION_ATTEMPTS};
 
 use crate::cmd::Cmd;
 use crate::config::{Config, ConfigBuilder, FromConfig};
@@ -61,6 +62,30 @@ struct Handle {
     shared: Arc<Shared>,
     /// Idle side connections for blocking commands.
     side: Mutex<Vec<Client>>,
+    /// One permit per side connection in use (`max_blocking_connections`).
+    side_permits: Arc<tokio::sync::Semaphore>,
+    /// Idle connections for [`Client::transaction`].
+    txn_idle: Mutex<Vec<Client>>,
+    /// One permit per transaction connection in use (`max_transaction_connections`).
+    txn_permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl Handle {
+    fn new(shared: Shared) -> Handle {
+        let side_permits = Arc::new(tokio::sync::Semaphore::new(
+            shared.config.max_blocking_connections,
+        ));
+        let txn_permits = Arc::new(tokio::sync::Semaphore::new(
+            shared.config.max_transaction_connections,
+        ));
+        Handle {
+            shared: Arc::new(shared),
+            side: Mutex::new(Vec::new()),
+            side_permits,
+            txn_idle: Mutex::new(Vec::new()),
+            txn_permits,
+        }
+    }
 }
 
 impl Drop for Handle {
@@ -68,6 +93,13 @@ impl Drop for Handle {
         let waker = {
             let mut st = self.shared.lock();
             st.handles_gone = true;
+            if self.shared.blocking.load(Ordering::Acquire) > 0 {
+                // A blocking command nobody waits for any more would go on
+                // holding the connection, and take (and lose) the next item
+                // pushed to its key: close the connection, the server then
+                // drops the command.
+                st.close_now = true;
+            }
             st.driver_waker.take()
         };
         if let Some(w) = waker {
@@ -105,10 +137,7 @@ impl Client {
             config.client_cache = None;
         }
         Ok(Client {
-            handle: Arc::new(Handle {
-                shared: Arc::new(Shared::new(config, exclusive)),
-                side: Mutex::new(Vec::new()),
-            }),
+            handle: Arc::new(Handle::new(Shared::new(config, exclusive))),
         })
     }
 
@@ -127,10 +156,7 @@ impl Client {
         let mut shared = Shared::new(config, dedicated);
         shared.resolver = Some(resolver);
         Ok(Client {
-            handle: Arc::new(Handle {
-                shared: Arc::new(shared),
-                side: Mutex::new(Vec::new()),
-            }),
+            handle: Arc::new(Handle::new(shared)),
         })
     }
 
@@ -160,24 +186,6 @@ impl Client {
     /// True for a client made by [`dedicated`](Client::dedicated) (or handed out by a pool).
     pub fn is_dedicated(&self) -> bool {
         self.shared().exclusive
-    }
-
-    /// True after a command that changes the connection's state (WATCH,
-    /// MULTI, SELECT, ...) was sent on this dedicated client. A pool uses it
-    /// to reset a client before handing it to the next user.
-    pub fn connection_state_changed(&self) -> bool {
-        self.shared().state_changed.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn mark_state_changed(&self) {
-        self.shared().state_changed.store(true, Ordering::Relaxed);
-    }
-
-    /// Drops the connection so that the next request starts from a fresh
-    /// handshake, undoing any state a connection-state command left behind.
-    pub fn reset_connection(&self) {
-        self.disconnect();
-        self.shared().state_changed.store(false, Ordering::Relaxed);
     }
 
     /// A builder for every option (host, port, unix socket, password, db, timeouts, ...).
@@ -235,6 +243,9 @@ impl Client {
     /// Closes the connection. Requests still waiting fail with a connection
     /// error. With `autoconnect` on, the next request opens a new connection.
     pub fn disconnect(&self) {
+        // The caller closes the connection on purpose: whatever state it held
+        // goes with it, and the next connection starts from the handshake.
+        self.shared().take_state();
         let wake = {
             let mut st = self.shared().lock();
             if st.link == Link::Idle {
@@ -363,21 +374,27 @@ impl Client {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         cmd.validate()?;
-        if routing::route(&cmd, self.shared().exclusive)? != routing::Route::Direct {
+        let info = routing::info_of(&cmd);
+        let route = routing::route_with(info, &cmd, self.shared().exclusive)?;
+        if route.blocks() && !self.shared().exclusive {
             return Err(Error::client(
                 "a blocking command cannot be sent fire-and-forget (it would hold a connection); await it with call",
             ));
         }
         self.try_permit()?;
-        if let Some(cache) = &self.shared().cache {
-            if let Some(info) = routing::info_of(&cmd) {
-                cache.note_write(info, &cmd);
-            }
+        if let (Some(cache), Some(info)) = (&self.shared().cache, info) {
+            cache.note_write(info, &cmd);
         }
-        let pushed = self
-            .shared()
-            .lock()
-            .push(&self.shared().config, &cmd, Slot::single(None));
+        let mut slot = Slot::single(None);
+        if route.blocks() {
+            slot.blocking = Some(shared::BlockingMark::new(&self.shared().blocking));
+        }
+        if let routing::Route::Dedicated(change) = route {
+            // Marked before it can be sent, so that a connection lost from
+            // here on counts as losing this state.
+            self.shared().mark_state(change);
+        }
+        let pushed = self.shared().lock().push(&self.shared().config, &cmd, slot);
         self.after_push(pushed)
     }
 
@@ -399,12 +416,23 @@ impl Client {
         permit_held: bool,
         ticket: Option<cache::Ticket>,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
+        let mut slot = Slot::single(None);
+        slot.cache = ticket;
+        self.enqueue_slot(cmd, permit_held, slot)
+    }
+
+    /// [`enqueue`](Client::enqueue) into a prepared slot (its sender is set here).
+    pub(crate) fn enqueue_slot(
+        &self,
+        cmd: &Cmd,
+        permit_held: bool,
+        mut slot: Slot,
+    ) -> Result<oneshot::Receiver<Result<Value>>> {
         if !permit_held {
             self.try_permit()?;
         }
         let (tx, rx) = oneshot::channel();
-        let mut slot = Slot::single(Some(tx));
-        slot.cache = ticket;
+        slot.tx = Some(tx);
         let shared = self.shared();
         let pushed = shared.lock().push(&shared.config, cmd, slot);
         self.after_push(pushed)?;
@@ -412,17 +440,21 @@ impl Client {
     }
 
     /// Queues a pipeline's encoded bytes, whose `replies` replies come back as
-    /// one array. The caller holds a pending-request permit.
+    /// one array. The caller holds a pending-request permit. With `blocking`,
+    /// the pipeline holds a blocking command (on a dedicated connection).
     pub(crate) fn enqueue_encoded(
         &self,
         bytes: bytes::BytesMut,
         replies: usize,
+        blocking: bool,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
-        let pushed = shared
-            .lock()
-            .push_encoded(&shared.config, bytes, Slot::collect(tx, replies));
+        let mut slot = Slot::collect(tx, replies);
+        if blocking {
+            slot.blocking = Some(shared::BlockingMark::new(&shared.blocking));
+        }
+        let pushed = shared.lock().push_encoded(&shared.config, bytes, slot);
         self.after_push(pushed)?;
         Ok(rx)
     }

@@ -1,25 +1,111 @@
-//! Which connection a command may run on.
+//! Which connection a command may run on: one decision per command, computed
+//! once from the spec table's routing facts ([`RoutingFacts`]), and consumed
+//! by the client, pipelines, pools, the cluster and the cache.
 //!
-//! A shared multiplexed connection cannot run commands that change the
-//! connection's state (WATCH, MULTI, SELECT, SUBSCRIBE, ...): every other
-//! caller would be affected. Blocking commands (BLPOP, XREAD BLOCK, WAIT, ...)
-//! would stall every other caller behind them, so they run on a side
-//! connection of their own.
+//! - Commands that change the connection's state (WATCH, MULTI, SELECT, ...)
+//!   run only where the connection has one user: a dedicated or pooled client.
+//! - Commands that act on what earlier commands did on their own connection
+//!   (WAIT, WAITAOF) run only on a dedicated client: on a shared connection
+//!   they would count every caller's writes and hold every caller up.
+//! - Blocking commands (BLPOP, XREAD BLOCK, ...) would stall every other
+//!   caller of a shared connection, so they run on a side connection of their
+//!   own; on a dedicated client they block only its one user.
+//! - Commands that take the connection over (MONITOR, SUBSCRIBE, PSYNC,
+//!   REPLCONF, CLIENT REPLY, ...) are never sent by a request/reply client.
+//! - Commands the table does not know (module commands) go anywhere: the
+//!   table cannot say more about them.
 
 use std::time::Duration;
 
 use crate::cmd::Cmd;
-use crate::command_info::{CommandFlags, CommandInfo};
+use crate::command_info::{CommandFlags, CommandInfo, ConnectionUse, RoutingFacts, StateChange};
 use crate::error::{Error, Result};
 
-/// How a command must be sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where one command may be sent.
+#[derive(Debug, Clone)]
 pub(crate) enum Route {
-    /// On the client's own connection.
-    Direct,
-    /// On a side connection; the command blocks for at most this long on the
-    /// server (`None`: possibly forever).
-    Blocking(Option<Duration>),
+    /// Any connection: shared, dedicated, a cluster node's.
+    Any,
+    /// Only the connection of the caller's own earlier commands (a dedicated
+    /// client), which it may hold until its own timeout.
+    Own,
+    /// Changes the connection's state: only on a dedicated connection, which records it.
+    Dedicated(StateChange),
+    /// Blocks: on a shared client it runs on a side connection; the server
+    /// holds it for at most `timeout` (`None`: maybe forever).
+    Side {
+        /// Read from the command's timeout argument.
+        timeout: Option<Duration>,
+    },
+    /// Never sent by a request/reply client, for the reason given.
+    Never(Error),
+}
+
+impl Route {
+    /// The route of `cmd`, whose table entry is `info` (`None`: unknown to the table).
+    pub(crate) fn of(info: Option<&'static CommandInfo>, cmd: &Cmd) -> Route {
+        let Some(info) = info else {
+            return Route::Any;
+        };
+        let facts: &RoutingFacts = &info.routing;
+        match facts.connection {
+            ConnectionUse::Takeover => return Route::Never(takeover(info)),
+            ConnectionUse::State(change) => return Route::Dedicated(change),
+            ConnectionUse::Own => return Route::Own,
+            ConnectionUse::Any => {}
+        }
+        if !info.flags.contains(CommandFlags::BLOCKING) {
+            return Route::Any;
+        }
+        let Some(t) = facts.blocking_timeout else {
+            return Route::Side { timeout: None };
+        };
+        let args: Vec<&[u8]> = cmd.arg_slices().collect();
+        if !t.blocks(&args) {
+            return Route::Any;
+        }
+        Route::Side {
+            timeout: t.duration(&args),
+        }
+    }
+
+    /// Whether the command may hold its connection until the server's timeout.
+    pub(crate) fn blocks(&self) -> bool {
+        matches!(self, Route::Own | Route::Side { .. })
+    }
+
+    /// Refuses the command on a connection of this kind (`exclusive`: one
+    /// user at a time). `name` names it in the error.
+    pub(crate) fn check(&self, exclusive: bool, name: &str) -> Result<()> {
+        match self {
+            Route::Never(e) => Err(e.clone()),
+            Route::Dedicated(_) if !exclusive => Err(Error::client(format!(
+                "{name} changes the state of the connection, which this client shares between all its users; \
+                 run it on a dedicated connection (Client::dedicated, Client::transaction or a pooled client)"
+            ))),
+            Route::Own if !exclusive => Err(Error::client(format!(
+                "{name} counts what earlier commands did on its own connection, which this client shares \
+                 between all its users (and it would hold every one of them up while it waits): send the \
+                 writes and the {name} on one dedicated connection (Client::dedicated or a pooled client)"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a command that takes the connection over is never sent.
+fn takeover(info: &CommandInfo) -> Error {
+    let name = info.name;
+    if info.flags.contains(CommandFlags::PUBSUB) {
+        return Error::client(format!(
+            "{name} turns the connection into a subscriber; use tornadis::PubSubClient for pub/sub"
+        ));
+    }
+    Error::client(format!(
+        "{name} takes the connection over (it answers with a stream, or stops answering), \
+         which a request/reply client cannot follow without giving replies to the wrong \
+         callers; it is refused on every client (use redis-cli or a raw socket for it)"
+    ))
 }
 
 /// The spec table's entry for `cmd`: attached by typed methods, looked up by name for raw commands.
@@ -54,7 +140,7 @@ pub(crate) fn info_of_cached(
     found
 }
 
-/// Decides the route of `cmd`, or refuses it on this kind of connection.
+/// The route of `cmd`, refused when a connection of this kind cannot run it.
 pub(crate) fn route(cmd: &Cmd, exclusive: bool) -> Result<Route> {
     route_with(info_of(cmd), cmd, exclusive)
 }
@@ -65,83 +151,13 @@ pub(crate) fn route_with(
     cmd: &Cmd,
     exclusive: bool,
 ) -> Result<Route> {
-    let Some(info) = info else {
-        return Ok(Route::Direct);
+    let route = Route::of(info, cmd);
+    let name = match info {
+        Some(i) => std::borrow::Cow::Borrowed(i.name),
+        None => std::borrow::Cow::Owned(cmd.name()),
     };
-    if info.flags.contains(CommandFlags::CONNECTION_STATE) {
-        if info.name == "MONITOR" {
-            // Like SUBSCRIBE, it turns the connection into a one-way stream:
-            // every later request would read stream lines as its reply, so
-            // even a dedicated connection cannot run it.
-            return Err(Error::client(
-                "MONITOR turns the connection into a stream of every command the server runs, \
-                 which a request/reply client cannot read; use redis-cli or a raw socket",
-            ));
-        }
-        if info.flags.contains(CommandFlags::PUBSUB) {
-            return Err(Error::client(format!(
-                "{} turns the connection into a subscriber; use tornadis::PubSubClient for pub/sub",
-                info.name
-            )));
-        }
-        if !exclusive {
-            return Err(Error::client(format!(
-                "{} changes the state of the connection, which this client shares between all its users; \
-                 run it on a dedicated connection (Client::dedicated, Client::transaction or a pooled client)",
-                info.name
-            )));
-        }
-        return Ok(Route::Direct);
-    }
-    if exclusive {
-        // A dedicated connection has one user: blocking only blocks that user.
-        return Ok(Route::Direct);
-    }
-    let blocks = match info.name {
-        // These block only with their BLOCK option.
-        "XREAD" | "XREADGROUP" => cmd.arg_slices().any(|a| a.eq_ignore_ascii_case(b"BLOCK")),
-        _ => info.flags.contains(CommandFlags::BLOCKING),
-    };
-    if blocks {
-        return Ok(Route::Blocking(blocking_timeout(info, cmd)));
-    }
-    Ok(Route::Direct)
-}
-
-/// Whether `cmd` changes the connection's state (for dedicated connections).
-#[cfg(test)]
-pub(crate) fn changes_state(cmd: &Cmd) -> bool {
-    info_of(cmd).is_some_and(|i| i.flags.contains(CommandFlags::CONNECTION_STATE))
-}
-
-fn parse_f64(arg: &[u8]) -> Option<f64> {
-    std::str::from_utf8(arg).ok()?.parse().ok()
-}
-
-/// How long the server may block the command, from its timeout argument.
-/// `None` when it may block forever (a zero timeout) or the timeout is unknown.
-fn blocking_timeout(info: &CommandInfo, cmd: &Cmd) -> Option<Duration> {
-    let args: Vec<&[u8]> = cmd.arg_slices().collect();
-    let (value, millis) = match info.name {
-        // ... key [key ...] timeout / source destination ... timeout
-        "BLPOP" | "BRPOP" | "BZPOPMIN" | "BZPOPMAX" | "BLMOVE" | "BRPOPLPUSH" => {
-            (args.last().copied().and_then(parse_f64)?, false)
-        }
-        // BLMPOP timeout numkeys key ... / BZMPOP timeout numkeys key ...
-        "BLMPOP" | "BZMPOP" => (args.get(1).copied().and_then(parse_f64)?, false),
-        // WAIT numreplicas timeout / WAITAOF numlocal numreplicas timeout (milliseconds)
-        "WAIT" | "WAITAOF" => (args.last().copied().and_then(parse_f64)?, true),
-        "XREAD" | "XREADGROUP" => {
-            let at = args.iter().position(|a| a.eq_ignore_ascii_case(b"BLOCK"))?;
-            (args.get(at + 1).copied().and_then(parse_f64)?, true)
-        }
-        _ => return None,
-    };
-    if value.is_nan() || value <= 0.0 || value.is_infinite() {
-        return None;
-    }
-    let secs = if millis { value / 1000.0 } else { value };
-    Duration::try_from_secs_f64(secs).ok()
+    route.check(exclusive, &name)?;
+    Ok(route)
 }
 
 #[cfg(test)]
@@ -157,67 +173,115 @@ mod tests {
         c
     }
 
+    fn side(args: &[&str]) -> Option<Option<Duration>> {
+        match route(&raw(args), false).unwrap() {
+            Route::Side { timeout } => Some(timeout),
+            Route::Any => None,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
     #[test]
     fn blocking_commands_go_to_a_side_connection() {
-        let r = |a: &[&str]| route(&raw(a), false).unwrap();
-        assert_eq!(r(&["GET", "k"]), Route::Direct);
+        assert_eq!(side(&["GET", "k"]), None);
         assert_eq!(
-            r(&["blpop", "a", "b", "2.5"]),
-            Route::Blocking(Some(Duration::from_millis(2500)))
+            side(&["blpop", "a", "b", "2.5"]),
+            Some(Some(Duration::from_millis(2500)))
         );
-        assert_eq!(r(&["BLPOP", "a", "0"]), Route::Blocking(None));
+        assert_eq!(side(&["BLPOP", "a", "0"]), Some(None));
         assert_eq!(
-            r(&["BLMPOP", "3", "1", "k", "LEFT"]),
-            Route::Blocking(Some(Duration::from_secs(3)))
-        );
-        assert_eq!(
-            r(&["WAIT", "1", "250"]),
-            Route::Blocking(Some(Duration::from_millis(250)))
+            side(&["BLMPOP", "3", "1", "k", "LEFT"]),
+            Some(Some(Duration::from_secs(3)))
         );
         assert_eq!(
-            r(&["XREAD", "COUNT", "1", "STREAMS", "s", "0"]),
-            Route::Direct
+            side(&["BLMOVE", "a", "b", "LEFT", "RIGHT", "4"]),
+            Some(Some(Duration::from_secs(4)))
         );
         assert_eq!(
-            r(&["XREAD", "BLOCK", "1500", "STREAMS", "s", "$"]),
-            Route::Blocking(Some(Duration::from_millis(1500)))
+            side(&["BRPOPLPUSH", "a", "b", "0.25"]),
+            Some(Some(Duration::from_millis(250)))
         );
+        assert_eq!(side(&["XREAD", "COUNT", "1", "STREAMS", "s", "0"]), None);
+        assert_eq!(
+            side(&["XREAD", "BLOCK", "1500", "STREAMS", "s", "$"]),
+            Some(Some(Duration::from_millis(1500)))
+        );
+        assert_eq!(
+            side(&[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "20",
+                "STREAMS",
+                "s",
+                ">"
+            ]),
+            Some(Some(Duration::from_millis(20)))
+        );
+        // A huge timeout saturates instead of overflowing.
+        assert_eq!(side(&["BLPOP", "a", "1e300"]), Some(Some(Duration::MAX)));
         // On a dedicated connection, blocking only blocks its one user.
-        assert_eq!(
+        assert!(matches!(
             route(&raw(&["BLPOP", "a", "1"]), true).unwrap(),
-            Route::Direct
-        );
+            Route::Side { .. }
+        ));
+    }
+
+    #[test]
+    fn wait_runs_only_on_the_callers_own_connection() {
+        for args in [&["WAIT", "1", "250"][..], &["WAITAOF", "0", "1", "250"]] {
+            let e = route(&raw(args), false).unwrap_err();
+            assert!(e.is_client() && e.to_string().contains("dedicated"), "{e}");
+            assert!(matches!(route(&raw(args), true).unwrap(), Route::Own));
+        }
     }
 
     #[test]
     fn connection_state_commands_need_a_dedicated_connection() {
-        for args in [
-            &["WATCH", "k"][..],
-            &["MULTI"],
-            &["SELECT", "1"],
-            &["client", "reply", "off"],
+        for (args, change) in [
+            (&["WATCH", "k"][..], StateChange::Transaction),
+            (&["MULTI"], StateChange::Transaction),
+            (&["SELECT", "1"], StateChange::Database),
+            (&["client", "tracking", "on"], StateChange::Session),
         ] {
             let e = route(&raw(args), false).unwrap_err();
             assert!(e.is_client(), "{args:?}: {e}");
-            assert!(route(&raw(args), true).is_ok(), "{args:?}");
-            assert!(changes_state(&raw(args)));
+            match route(&raw(args), true).unwrap() {
+                Route::Dedicated(c) => assert_eq!(c, change, "{args:?}"),
+                other => panic!("{args:?}: {other:?}"),
+            }
         }
         for args in [
             &["SUBSCRIBE", "ch"][..],
             &["psubscribe", "p*"],
             &["SSUBSCRIBE", "s"],
+            &["unsubscribe"],
         ] {
             let e = route(&raw(args), true).unwrap_err();
             assert!(e.to_string().contains("PubSubClient"), "{e}");
         }
-        for exclusive in [false, true] {
-            let e = route(&raw(&["monitor"]), exclusive).unwrap_err();
-            assert!(e.is_client() && e.to_string().contains("MONITOR"), "{e}");
+        for args in [
+            &["monitor"][..],
+            &["PSYNC", "?", "-1"],
+            &["SYNC"],
+            &["REPLCONF", "ACK", "0"],
+            &["CLIENT", "REPLY", "OFF"],
+        ] {
+            for exclusive in [false, true] {
+                let e = route(&raw(args), exclusive).unwrap_err();
+                assert!(e.is_client() && e.to_string().contains("takes"), "{e}");
+            }
         }
-        assert_eq!(
+        assert!(matches!(
             route(&raw(&["PUBLISH", "ch", "m"]), false).unwrap(),
-            Route::Direct
-        );
-        assert!(!changes_state(&raw(&["GET", "k"])));
+            Route::Any
+        ));
+        // Unknown (module) commands go anywhere.
+        assert!(matches!(
+            route(&raw(&["MYMODULE.DO", "x"]), false).unwrap(),
+            Route::Any
+        ));
     }
 }

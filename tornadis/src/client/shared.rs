@@ -6,14 +6,15 @@
 //! swap and writes it in one go.
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
 use bytes::BytesMut;
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::cmd::Cmd;
+use crate::command_info::StateChange;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -31,6 +32,26 @@ pub(crate) struct Slot {
     pub(crate) acc: Vec<Value>,
     /// For a cacheable command sent with the client cache on: stores its reply.
     pub(crate) cache: Option<super::cache::Ticket>,
+    /// For a blocking command on a dedicated connection: counted while it waits.
+    pub(crate) blocking: Option<BlockingMark>,
+}
+
+/// One blocking command in flight on a dedicated connection; uncounted when
+/// its slot goes (answered or failed).
+#[derive(Debug)]
+pub(crate) struct BlockingMark(Arc<AtomicUsize>);
+
+impl BlockingMark {
+    pub(crate) fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        BlockingMark(count.clone())
+    }
+}
+
+impl Drop for BlockingMark {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Slot {
@@ -42,6 +63,7 @@ impl Slot {
             collect: false,
             acc: Vec::new(),
             cache: None,
+            blocking: None,
         }
     }
 
@@ -53,6 +75,7 @@ impl Slot {
             collect: true,
             acc: Vec::new(),
             cache: None,
+            blocking: None,
         }
     }
 
@@ -116,6 +139,9 @@ pub(crate) struct State {
     pub(crate) connect_waiters: Vec<oneshot::Sender<Result<()>>>,
     /// Bumped on every successful connect (lets tests and users see reconnects).
     pub(crate) connects: u64,
+    /// The connection of this dedicated client was lost while it held state:
+    /// requests are refused until `reset_connection()`.
+    pub(crate) state_lost: bool,
 }
 
 #[derive(Debug)]
@@ -123,8 +149,11 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// A dedicated connection (one user at a time): connection-state commands are allowed.
     pub(crate) exclusive: bool,
-    /// A connection-state command (WATCH, MULTI, SELECT, ...) was sent on this dedicated connection.
-    pub(crate) state_changed: AtomicBool,
+    /// The kinds of connection state ([`StateChange`] bits) that commands
+    /// sent on this dedicated connection changed.
+    pub(crate) conn_state: AtomicU8,
+    /// Blocking commands in flight on this dedicated connection.
+    pub(crate) blocking: Arc<AtomicUsize>,
     /// Where to connect, when it can change between connections.
     pub(crate) resolver: Option<std::sync::Arc<dyn super::resolve::AddrResolver>>,
     /// Requests, errors, connections and latencies so far.
@@ -150,7 +179,8 @@ impl Shared {
             exclusive,
             resolver: None,
             counters: Default::default(),
-            state_changed: AtomicBool::new(false),
+            conn_state: AtomicU8::new(0),
+            blocking: Arc::new(AtomicUsize::new(0)),
             permits,
             state: Mutex::new(State {
                 out,
@@ -161,8 +191,33 @@ impl Shared {
                 handles_gone: false,
                 connect_waiters: Vec::new(),
                 connects: 0,
+                state_lost: false,
             }),
         }
+    }
+
+    /// Records that a command changed the connection's state.
+    pub(crate) fn mark_state(&self, change: StateChange) {
+        self.conn_state
+            .fetch_or(state_bit(change), Ordering::AcqRel);
+    }
+
+    /// The state changes recorded so far, cleared (the caller undoes them or
+    /// replaces the connection).
+    pub(crate) fn take_state(&self) -> u8 {
+        self.conn_state.swap(0, Ordering::AcqRel)
+    }
+
+    /// Called by the driver, under the lock, when the connection ended by
+    /// failure: if it held state, the client refuses requests until
+    /// `reset_connection()`, and what is queued fails with the returned error
+    /// instead of running on a new connection without that state.
+    pub(crate) fn connection_lost(&self, st: &mut State) -> Option<Error> {
+        if !self.exclusive || self.conn_state.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        st.state_lost = true;
+        Some(state_lost_error())
     }
 
     /// Locks the state. A poisoned lock (a panic while holding it, which the
@@ -179,9 +234,29 @@ pub(crate) enum Wake {
     Spawn,
 }
 
+/// The bit of a [`StateChange`] in [`Shared::state`].
+pub(crate) fn state_bit(change: StateChange) -> u8 {
+    match change {
+        StateChange::Transaction => 1,
+        StateChange::Database => 2,
+        StateChange::Session => 4,
+    }
+}
+
+fn state_lost_error() -> Error {
+    Error::state_lost(
+        "the connection holding this client's state (a transaction, WATCH, db selection or other \
+         connection setting) was lost; nothing was sent. Call reset_connection() to go on from a \
+         fresh connection, then set that state up again",
+    )
+}
+
 impl State {
     /// Queues an encoded command and its slot. Returns what to do once the lock is released.
     pub(crate) fn push(&mut self, config: &Config, cmd: &Cmd, slot: Slot) -> Result<Wake> {
+        if self.state_lost {
+            return Err(state_lost_error());
+        }
         match self.link {
             Link::Idle if !config.autoconnect => return Err(Error::connection(
                 "not connected and autoconnect is off; call connect() first or enable autoconnect",
@@ -201,6 +276,9 @@ impl State {
         bytes: BytesMut,
         slot: Slot,
     ) -> Result<Wake> {
+        if self.state_lost {
+            return Err(state_lost_error());
+        }
         if self.link == Link::Idle && !config.autoconnect {
             return Err(Error::connection(
                 "not connected and autoconnect is off; call connect() first or enable autoconnect",

@@ -13,7 +13,7 @@ use crate::error::ErrorKind;
 /// (the last bucket takes everything slower).
 const BUCKETS: usize = 28;
 
-const KINDS: [ErrorKind; 8] = [
+const KINDS: [ErrorKind; 9] = [
     ErrorKind::Connection,
     ErrorKind::Client,
     ErrorKind::Server,
@@ -22,6 +22,7 @@ const KINDS: [ErrorKind; 8] = [
     ErrorKind::Timeout,
     ErrorKind::Auth,
     ErrorKind::Aborted,
+    ErrorKind::StateLost,
 ];
 
 fn kind_index(kind: ErrorKind) -> usize {

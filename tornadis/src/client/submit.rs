@@ -1,31 +1,56 @@
 //! Submitting one command: routing it (own connection or a blocking side
 //! connection), and waiting for its reply.
+//!
+//! Side connections for blocking commands are bounded by
+//! [`max_blocking_connections`](crate::ConfigBuilder::max_blocking_connections):
+//! a blocking command that finds them all in use waits for one to come back
+//! (it is a wait for data anyway), and its own timeout starts once it is sent.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::cache::Lookup;
 use super::routing::{self, Route};
+use super::shared::{BlockingMark, Slot};
 use super::{Client, Handle};
 use crate::cmd::Cmd;
-use crate::command_info::CommandFlags;
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
 /// How many idle side connections for blocking commands a client keeps.
 const MAX_IDLE_SIDE: usize = 4;
 
+/// A wait for a free side connection.
+type SideWait =
+    Pin<Box<dyn Future<Output = std::result::Result<OwnedSemaphorePermit, Error>> + Send>>;
+
+/// A blocking command waiting for a side connection.
+struct Queued {
+    client: Client,
+    cmd: Cmd,
+    timeout: Option<Duration>,
+    wait: SideWait,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queued").field("cmd", &self.cmd).finish()
+    }
+}
+
 /// A command that was queued, and what its reply needs.
 #[derive(Debug)]
 pub(crate) struct Submitted {
-    rx: oneshot::Receiver<Result<Value>>,
+    /// `None` while a blocking command waits for a side connection.
+    rx: Option<oneshot::Receiver<Result<Value>>>,
+    queued: Option<Box<Queued>>,
     /// The side connection a blocking command runs on.
     lease: Option<SideLease>,
     /// For blocking commands with a read timeout: the command's own timeout plus the read timeout.
@@ -35,6 +60,16 @@ pub(crate) struct Submitted {
 }
 
 impl Submitted {
+    fn sent(rx: oneshot::Receiver<Result<Value>>) -> Self {
+        Submitted {
+            rx: Some(rx),
+            queued: None,
+            lease: None,
+            deadline: None,
+            started: Instant::now(),
+        }
+    }
+
     /// How long since the command was queued.
     pub(crate) fn elapsed(&self) -> std::time::Duration {
         self.started.elapsed()
@@ -42,7 +77,31 @@ impl Submitted {
 
     /// Polls for the raw reply (the driver's `Result`, or an error if it went away).
     pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<Value>> {
-        if let Poll::Ready(r) = Pin::new(&mut self.rx).poll(cx) {
+        if let Some(mut queued) = self.queued.take() {
+            let permit = match queued.wait.as_mut().poll(cx) {
+                Poll::Pending => {
+                    self.queued = Some(queued);
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(p)) => p,
+            };
+            match queued
+                .client
+                .send_on_side(&queued.cmd, queued.timeout, permit)
+            {
+                Ok(sent) => {
+                    self.rx = sent.rx;
+                    self.lease = sent.lease;
+                    self.deadline = sent.deadline;
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+        let Some(rx) = &mut self.rx else {
+            return Poll::Ready(Err(Error::client("the request has no reply to wait for")));
+        };
+        if let Poll::Ready(r) = Pin::new(rx).poll(cx) {
             if let Some(lease) = &mut self.lease {
                 lease.done = true;
             }
@@ -72,6 +131,8 @@ struct SideLease {
     owner: std::sync::Weak<Handle>,
     client: Option<Client>,
     done: bool,
+    /// This command's place among the client's side connections.
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Drop for SideLease {
@@ -99,9 +160,10 @@ impl Client {
     pub(crate) fn submit(&self, cmd: &Cmd, permit_held: bool) -> Result<Submitted> {
         // One spec lookup serves routing, the state flag and the cache.
         let info = routing::info_of(cmd);
+        let shared = self.shared();
         let routed = cmd
             .validate()
-            .and_then(|()| routing::route_with(info, cmd, self.shared().exclusive));
+            .and_then(|()| routing::route_with(info, cmd, shared.exclusive));
         let route = match routed {
             Ok(r) => r,
             Err(e) => {
@@ -111,14 +173,39 @@ impl Client {
                 return Err(e);
             }
         };
-        let shared = self.shared();
         match route {
-            Route::Direct => {
-                if shared.exclusive
-                    && info.is_some_and(|i| i.flags.contains(CommandFlags::CONNECTION_STATE))
-                {
-                    shared.state_changed.store(true, Ordering::Relaxed);
+            Route::Side { timeout } if !shared.exclusive => {
+                if permit_held {
+                    // The side connection counts its own requests.
+                    self.permits().add_permits(1);
                 }
+                self.send_blocking(cmd, timeout)
+            }
+            Route::Never(e) => {
+                // `route_with` refused it already; kept for completeness.
+                if permit_held {
+                    self.permits().add_permits(1);
+                }
+                Err(e)
+            }
+            Route::Dedicated(change) => {
+                // Recorded before it can be sent: a connection lost from here
+                // on counts as losing this state.
+                shared.mark_state(change);
+                Ok(Submitted::sent(self.enqueue(cmd, permit_held)?))
+            }
+            Route::Own | Route::Side { .. } => {
+                // On a dedicated connection: it blocks its one user only, and
+                // is counted so that the connection is not reused meanwhile.
+                let mut slot = Slot::single(None);
+                slot.blocking = Some(BlockingMark::new(&shared.blocking));
+                Ok(Submitted::sent(self.enqueue_slot(
+                    cmd,
+                    permit_held,
+                    slot,
+                )?))
+            }
+            Route::Any => {
                 let ticket = match &shared.cache {
                     None => None,
                     Some(cache) => match cache.lookup_with(cmd, info) {
@@ -127,37 +214,71 @@ impl Client {
                         Lookup::Uncacheable => None,
                     },
                 };
-                Ok(Submitted {
-                    rx: self.enqueue_cached(cmd, permit_held, ticket)?,
-                    lease: None,
-                    deadline: None,
-                    started: Instant::now(),
-                })
-            }
-            Route::Blocking(timeout) => {
-                if permit_held {
-                    // The side connection counts its own requests.
-                    self.permits().add_permits(1);
-                }
-                let side = self.take_side()?;
-                let rx = side.enqueue(cmd, false)?;
-                let deadline = match (shared.config.read_timeout, timeout) {
-                    (Some(read), Some(own)) => Some(Box::pin(tokio::time::sleep(own + read))),
-                    _ => None,
-                };
-                let lease = SideLease {
-                    owner: std::sync::Arc::downgrade(&self.handle),
-                    client: Some(side),
-                    done: false,
-                };
-                Ok(Submitted {
-                    rx,
-                    lease: Some(lease),
-                    deadline,
-                    started: Instant::now(),
-                })
+                Ok(Submitted::sent(self.enqueue_cached(
+                    cmd,
+                    permit_held,
+                    ticket,
+                )?))
             }
         }
+    }
+
+    /// A blocking command from a shared client: on a side connection when
+    /// one is free, else queued until one is.
+    fn send_blocking(&self, cmd: &Cmd, timeout: Option<Duration>) -> Result<Submitted> {
+        let permits: Arc<Semaphore> = self.handle.side_permits.clone();
+        if let Ok(permit) = permits.clone().try_acquire_owned() {
+            return self.send_on_side(cmd, timeout, permit);
+        }
+        let wait: SideWait = Box::pin(async move {
+            permits
+                .acquire_owned()
+                .await
+                .map_err(|_| Error::client("the client is shutting down"))
+        });
+        Ok(Submitted {
+            rx: None,
+            queued: Some(Box::new(Queued {
+                client: self.clone(),
+                cmd: cmd.clone(),
+                timeout,
+                wait,
+            })),
+            lease: None,
+            deadline: None,
+            started: Instant::now(),
+        })
+    }
+
+    /// Sends a blocking command on a side connection, holding `permit` (its
+    /// place among the side connections) until the reply or the give-up.
+    fn send_on_side(
+        &self,
+        cmd: &Cmd,
+        timeout: Option<Duration>,
+        permit: OwnedSemaphorePermit,
+    ) -> Result<Submitted> {
+        let side = self.take_side()?;
+        let rx = side.enqueue(cmd, false)?;
+        let deadline = match (self.shared().config.read_timeout, timeout) {
+            (Some(read), Some(own)) => own
+                .checked_add(read)
+                .map(|d| Box::pin(tokio::time::sleep(d))),
+            _ => None,
+        };
+        let lease = SideLease {
+            owner: Arc::downgrade(&self.handle),
+            client: Some(side),
+            done: false,
+            _permit: permit,
+        };
+        Ok(Submitted {
+            rx: Some(rx),
+            queued: None,
+            lease: Some(lease),
+            deadline,
+            started: Instant::now(),
+        })
     }
 
     /// A request answered from the client-side cache: nothing is sent, and
@@ -169,12 +290,7 @@ impl Client {
         let (tx, rx) = oneshot::channel();
         // The receiver is held right here, so the send cannot fail.
         let _ = tx.send(Ok(value));
-        Submitted {
-            rx,
-            lease: None,
-            deadline: None,
-            started: Instant::now(),
-        }
+        Submitted::sent(rx)
     }
 
     /// An idle side connection, or a new one (same settings, no read timeout:

@@ -554,7 +554,7 @@ async fn asking_call(node: &Client, cmd: &Cmd) -> Result<Value> {
     bytes.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
     cmd.write_to(&mut bytes);
     node.permit().await?;
-    let rx = node.enqueue_encoded(bytes, 2)?;
+    let rx = node.enqueue_encoded(bytes, 2, false)?;
     let name = CommandName::of(cmd);
     match crate::client::request::finish_rx::<Value>(&name, rx.await)? {
         Value::Array(mut replies) if replies.len() == 2 => match replies.pop() {

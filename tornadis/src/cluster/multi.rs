@@ -8,7 +8,7 @@ use std::task::Poll;
 
 use super::client::ClusterClient;
 use crate::cmd::Cmd;
-use crate::command_info::{CommandFlags, CommandInfo};
+use crate::command_info::{CommandFlags, CommandInfo, KeySpec, RequestPolicy, ResponsePolicy};
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
@@ -36,53 +36,117 @@ pub(super) async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     outputs.into_iter().flatten().collect()
 }
 
-/// A keyless command: to every primary when the command acts on a node's
-/// whole dataset or configuration, else to one primary.
+/// A keyless command, sent where the table's request policy says: every
+/// node, every primary, or one primary; the replies are merged by its
+/// response policy.
 pub(super) async fn keyless(
     cluster: &ClusterClient,
     info: &CommandInfo,
     cmd: &Cmd,
 ) -> Result<Value> {
-    let everywhere =
-        info.flags.contains(CommandFlags::ALL_NODES) || matches!(info.name, "DBSIZE" | "KEYS");
-    if !everywhere {
+    let facts = &info.routing;
+    let mergeable = facts.response_policy != Some(ResponsePolicy::Special);
+    let targets = match facts.request_policy {
+        _ if !mergeable => None,
+        Some(RequestPolicy::AllNodes) => Some(true),
+        Some(RequestPolicy::AllShards) => Some(false),
+        _ if info.flags.contains(CommandFlags::ALL_NODES) => Some(false),
+        _ => None,
+    };
+    let Some(replicas_too) = targets else {
         return cluster.any_primary().await?.call(cmd).await;
-    }
+    };
     let topology = cluster.ensure_topology().await?;
+    let addrs = if replicas_too {
+        topology.nodes()
+    } else {
+        topology.primaries()
+    };
     let mut calls = Vec::new();
-    for addr in topology.primaries() {
+    for addr in addrs {
         let node = cluster.node(&addr, false)?;
         calls.push(async move { node.call(cmd).await });
     }
-    let replies = join_all(calls)
-        .await
-        .into_iter()
-        .collect::<Result<Vec<Value>>>()?;
-    match info.name {
-        "DBSIZE" => sum(replies),
-        "KEYS" => concat(replies),
-        _ => replies
+    let replies = join_all(calls).await;
+    merge(facts.response_policy, replies)
+}
+
+/// One reply from the replies of several nodes, by the response policy
+/// (none: arrays are concatenated, other replies must all succeed).
+fn merge(policy: Option<ResponsePolicy>, replies: Vec<Result<Value>>) -> Result<Value> {
+    if policy == Some(ResponsePolicy::OneSucceeded) {
+        let mut first_error = None;
+        for r in replies {
+            match r {
+                Ok(Value::Error(e)) => {
+                    first_error.get_or_insert(Error::from_server(e));
+                }
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        return Err(first_error.unwrap_or_else(|| Error::connection("the cluster has no nodes")));
+    }
+    let mut values = Vec::with_capacity(replies.len());
+    for r in replies {
+        match r? {
+            Value::Error(e) => return Err(Error::from_server(e)),
+            v => values.push(v),
+        }
+    }
+    match policy {
+        Some(ResponsePolicy::AggSum) => fold_integers(values, |a, b| a.saturating_add(b)),
+        Some(ResponsePolicy::AggMin) => fold_integers(values, i64::min),
+        Some(ResponsePolicy::AggMax) => fold_integers(values, i64::max),
+        Some(ResponsePolicy::AggLogicalAnd) => {
+            fold_integers(values, |a, b| i64::from(a != 0 && b != 0))
+        }
+        Some(ResponsePolicy::AggLogicalOr) => {
+            fold_integers(values, |a, b| i64::from(a != 0 || b != 0))
+        }
+        None if values
+            .iter()
+            .all(|v| matches!(v, Value::Array(_) | Value::Set(_))) =>
+        {
+            concat(values)
+        }
+        _ => values
             .into_iter()
             .next()
-            .ok_or_else(|| Error::connection("the cluster has no primaries")),
+            .ok_or_else(|| Error::connection("the cluster has no nodes")),
     }
 }
 
-fn sum(replies: Vec<Value>) -> Result<Value> {
-    let mut total = 0i64;
-    for r in replies {
-        match r {
-            Value::Integer(n) => total = total.saturating_add(n),
-            Value::Error(e) => return Err(Error::from_server(e)),
-            other => {
-                return Err(Error::protocol(format!(
-                    "expected an integer from each node, got {}",
-                    other.shape()
-                )))
+/// Integers combined with `f`, or arrays of integers combined element by element.
+fn fold_integers(values: Vec<Value>, f: impl Fn(i64, i64) -> i64) -> Result<Value> {
+    let mut acc: Option<Value> = None;
+    for v in values {
+        acc = Some(match (acc, v) {
+            (None, v @ (Value::Integer(_) | Value::Array(_))) => v,
+            (Some(Value::Integer(a)), Value::Integer(b)) => Value::Integer(f(a, b)),
+            (Some(Value::Array(a)), Value::Array(b)) if a.len() == b.len() => {
+                let mut out = Vec::with_capacity(a.len());
+                for (x, y) in a.into_iter().zip(b) {
+                    match (x, y) {
+                        (Value::Integer(x), Value::Integer(y)) => out.push(Value::Integer(f(x, y))),
+                        (x, _) => return Err(shape_error("integers", &x)),
+                    }
+                }
+                Value::Array(out)
             }
-        }
+            (_, other) => return Err(shape_error("matching integers or arrays", &other)),
+        });
     }
-    Ok(Value::Integer(total))
+    acc.ok_or_else(|| Error::connection("the cluster has no nodes"))
+}
+
+fn shape_error(expected: &str, got: &Value) -> Error {
+    Error::protocol(format!(
+        "expected {expected} from each node, got {}",
+        got.shape()
+    ))
 }
 
 fn concat(replies: Vec<Value>) -> Result<Value> {
@@ -90,20 +154,18 @@ fn concat(replies: Vec<Value>) -> Result<Value> {
     for r in replies {
         match r {
             Value::Array(items) | Value::Set(items) => all.extend(items),
-            Value::Error(e) => return Err(Error::from_server(e)),
-            other => {
-                return Err(Error::protocol(format!(
-                    "expected an array from each node, got {}",
-                    other.shape()
-                )))
-            }
+            other => return Err(shape_error("an array", &other)),
         }
     }
     Ok(Value::Array(all))
 }
 
-/// A command whose keys span several slots: split per slot where that is
-/// well defined, else refused before sending.
+/// A command whose keys span several slots: split per slot when the table's
+/// request policy says it may be (`multi_shard`), each part carrying its
+/// keys with the arguments that go with each (`MSET key value`: the key
+/// spec's step), and the replies merged by the response policy (none: the
+/// values go back in the caller's key order, as for `MGET`). Anything else is
+/// refused before sending.
 pub(super) async fn split(
     cluster: &ClusterClient,
     info: &CommandInfo,
@@ -112,13 +174,13 @@ pub(super) async fn split(
     slots: &[u16],
     read: bool,
 ) -> Result<Value> {
-    let pairs = match info.name {
-        "MGET" | "DEL" | "UNLINK" | "EXISTS" | "TOUCH" => false,
-        "MSET" => true,
-        name => {
+    let per_key = match (info.routing.request_policy, info.keys) {
+        (Some(RequestPolicy::MultiShard), [KeySpec::Range { step, .. }]) => usize::from(*step).max(1),
+        _ => {
             return Err(Error::client(format!(
-                "{name} has keys in different hash slots, which a cluster cannot run in one command (CROSSSLOT); \
-                 give the keys a common {{hash tag}} or send one command per key"
+                "{} has keys in different hash slots, which a cluster cannot run in one command (CROSSSLOT); \
+                 give the keys a common {{hash tag}} or send one command per key",
+                info.name
             )))
         }
     };
@@ -127,48 +189,51 @@ pub(super) async fn split(
     for (i, &slot) in slots.iter().enumerate() {
         groups.entry(slot).or_default().push(i);
     }
-    let name = args.first().copied().unwrap_or_default();
+    let first_key = positions.first().copied().unwrap_or(1);
     let mut calls = Vec::new();
     for (&slot, members) in &groups {
         let mut part = Cmd::new();
-        part.arg(name);
+        // The command's name (and anything before the first key).
+        for a in args.iter().take(first_key) {
+            part.arg(*a);
+        }
         for &i in members {
             let Some(&p) = positions.get(i) else { continue };
-            part.arg(args.get(p).copied().unwrap_or_default());
-            if pairs {
-                part.arg(args.get(p + 1).copied().unwrap_or_default());
+            for a in args.iter().skip(p).take(per_key) {
+                part.arg(*a);
             }
         }
         calls.push(async move { cluster.send_to_slot(slot, read, &part).await });
     }
-    let replies = join_all(calls)
-        .await
-        .into_iter()
-        .collect::<Result<Vec<Value>>>()?;
-    match info.name {
-        "MGET" => {
-            let mut out = vec![Value::Nil; slots.len()];
-            for (members, reply) in groups.values().zip(replies) {
-                let Value::Array(values) = reply else {
-                    return Err(Error::protocol(format!(
-                        "MGET part answered {}",
-                        reply.shape()
-                    )));
-                };
-                if values.len() != members.len() {
-                    return Err(Error::protocol(
-                        "an MGET part answered the wrong number of values",
-                    ));
-                }
-                for (&i, v) in members.iter().zip(values) {
-                    if let Some(slot) = out.get_mut(i) {
-                        *slot = v;
-                    }
-                }
-            }
-            Ok(Value::Array(out))
-        }
-        "MSET" => Ok(Value::SimpleString("OK".into())),
-        _ => sum(replies),
+    let replies = join_all(calls).await;
+    if info.routing.response_policy.is_some() {
+        return merge(info.routing.response_policy, replies);
     }
+    // No policy: one value per key, back in the caller's order.
+    let mut out = vec![Value::Nil; slots.len()];
+    for (members, reply) in groups.values().zip(replies) {
+        let values = match reply? {
+            Value::Array(values) => values,
+            Value::Error(e) => return Err(Error::from_server(e)),
+            other => {
+                return Err(Error::protocol(format!(
+                    "{} part answered {}",
+                    info.name,
+                    other.shape()
+                )))
+            }
+        };
+        if values.len() != members.len() {
+            return Err(Error::protocol(format!(
+                "a {} part answered the wrong number of values",
+                info.name
+            )));
+        }
+        for (&i, v) in members.iter().zip(values) {
+            if let Some(slot) = out.get_mut(i) {
+                *slot = v;
+            }
+        }
+    }
+    Ok(Value::Array(out))
 }

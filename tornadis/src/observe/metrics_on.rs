@@ -34,5 +34,6 @@ fn kind_label(kind: ErrorKind) -> &'static str {
         ErrorKind::Timeout => "timeout",
         ErrorKind::Auth => "auth",
         ErrorKind::Aborted => "aborted",
+        ErrorKind::StateLost => "state_lost",
     }
 }

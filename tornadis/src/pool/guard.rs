@@ -33,10 +33,15 @@ use crate::client::Client;
 ///
 /// The client is [dedicated](Client::dedicated): commands that change the
 /// connection's state (WATCH, MULTI/EXEC, SELECT, ...) are allowed on it.
-/// A client on which such a command ran is closed on return instead of
-/// being lent to the next user in that state; so is one whose connection
-/// broke while lent, or that outlived the pool's `client_timeout`. To drop a
-/// client for any other reason, return it with [`discard`](PooledClient::discard).
+/// On return, a transaction left open is ended (`DISCARD`, `UNWATCH`) and the
+/// configured db selected again, on the same connection, before the next
+/// user's commands. A client is closed instead of being lent again when its
+/// state can only be undone by a new connection (CLIENT TRACKING, AUTH, ...),
+/// when a blocking command is still waiting on it (a cancelled `BLPOP`:
+/// closing makes the server drop it, so it cannot take an item meant for
+/// the next user), when its connection broke while lent, or when it
+/// outlived the pool's `client_timeout`. To drop a client for any other
+/// reason, return it with [`discard`](PooledClient::discard).
 pub struct PooledClient {
     member: Member,
     permit: Permit,

@@ -43,12 +43,24 @@ impl Member {
     }
 
     /// Whether the next user can have this client as it is: its connection
-    /// is open (a broken one is never handed out) and no command changed the
-    /// connection's state (a WATCH, a MULTI without EXEC, a SELECT, ...).
-    /// Such a client is closed rather than reset: a fresh connection is as
-    /// cheap as undoing state the pool cannot see in full.
+    /// is open (a broken one is never handed out), no command left state on
+    /// it, and no blocking command is still waiting on it (it would hold up
+    /// the next user and take the next item pushed to its key).
     pub(super) fn is_reusable(&self) -> bool {
-        self.client.is_connected() && !self.client.connection_state_changed()
+        self.client.is_connected()
+            && !self.client.connection_state_changed()
+            && !self.client.blocking_in_flight()
+            && !self.client.state_was_lost()
+    }
+
+    /// Makes a returned client ready for the next user: a transaction is
+    /// ended (`DISCARD`, `UNWATCH`) and the configured db selected again,
+    /// queued ahead of anything the next user sends. False when it must be
+    /// closed instead: a blocking command is still in flight (closing the
+    /// connection makes the server drop it), or only a new connection undoes
+    /// its state (client tracking, authentication, ...).
+    pub(super) fn prepare_for_reuse(&self) -> bool {
+        self.client.is_connected() && !self.client.blocking_in_flight() && self.client.undo_state()
     }
 
     /// Closes the connection now and leaves the pool.

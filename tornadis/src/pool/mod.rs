@@ -442,7 +442,8 @@ impl Inner {
     /// Takes back a client that was lent out, or closes it.
     fn put_back(&self, member: Member) {
         let now = Instant::now();
-        let keep = member.is_reusable() && !self.expired(&member, None, now);
+        let keep =
+            member.prepare_for_reuse() && member.is_reusable() && !self.expired(&member, None, now);
         let refused = {
             let mut st = self.lock();
             if keep && !st.destroyed {

@@ -1,0 +1,168 @@
+//! No library decision is keyed on a command-name string literal: every fact
+//! about a command lives in the spec table and reaches the code through
+//! `CommandInfo` (DESIGN.md, invariant 7).
+//!
+//! The check reads `tornadis/src` and `tornadis-macros/src` (test modules
+//! left out) and flags a string literal that is a command name (or the first
+//! word of one, `CLIENT`) where it is compared: `== "X"`, `"X" =>` in a match,
+//! `"X" | "Y"`, `eq_ignore_ascii_case("X")`, `matches!(.., "X")`. Naming what
+//! the library sends (`cmd("WATCH")`, `.arg("SETNAME")`) or labelling an error
+//! (`with_command("EXEC")`) is not a decision and passes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Command names and container words from the table.
+fn names() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for info in tornadis::command_info::COMMANDS {
+        out.insert(info.name.to_string());
+        for word in info.name.split(' ') {
+            out.insert(word.to_string());
+        }
+    }
+    out
+}
+
+/// The code of `text` without test modules and line comments.
+fn library_code(text: &str) -> String {
+    let mut out = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("#[cfg(test)]") {
+            if let Some(next) = lines.peek() {
+                if next.trim_start().starts_with("mod ") {
+                    // A test module: skip to its closing brace at the same indent.
+                    let indent = line.len() - trimmed.len();
+                    for l in lines.by_ref() {
+                        if l.len() - l.trim_start().len() == indent && l.trim_start() == "}" {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
+        if trimmed.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Every comparison with a command-name literal in `code`, as
+/// (line number, line text).
+fn decisions(code: &str, names: &BTreeSet<String>) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        let mut i = 0;
+        while let Some(start) = line[i..].find('"').map(|p| p + i) {
+            let Some(len) = line[start + 1..].find('"') else {
+                break;
+            };
+            let end = start + 1 + len;
+            let lit = &line[start + 1..end];
+            i = end + 1;
+            if !names.contains(lit) {
+                continue;
+            }
+            let mut before = line[..start].trim_end();
+            before = before.strip_suffix('b').unwrap_or(before).trim_end();
+            if let Some(b) = before.strip_suffix("Some(") {
+                before = b.trim_end();
+            }
+            let mut after = line[end + 1..].trim_start();
+            if let Some(a) = after.strip_prefix(')') {
+                if line[..start].trim_end().ends_with("Some(") {
+                    after = a.trim_start();
+                }
+            }
+            let compared = before.ends_with("==")
+                || before.ends_with("!=")
+                || after.starts_with("==")
+                || after.starts_with("!=")
+                || after.starts_with("=>")
+                || (after.starts_with('|') && !after.starts_with("||"))
+                || (before.ends_with('|') && !before.ends_with("||"))
+                || before.ends_with("eq_ignore_ascii_case(")
+                || before.ends_with("starts_with(")
+                || (before.ends_with(',') && line.contains("matches!("));
+            if compared {
+                found.push((n + 1, line.trim().to_string()));
+            }
+        }
+    }
+    found
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs")
+            && p.file_name().is_some_and(|n| n != "tests.rs")
+        {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn library_code_never_decides_by_a_command_name() {
+    let names = names();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    rust_files(&root.join("tornadis/src"), &mut files);
+    rust_files(&root.join("tornadis-macros/src"), &mut files);
+    assert!(files.len() > 50, "found only {} source files", files.len());
+    let mut problems = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (line, code) in decisions(&library_code(&text), &names) {
+            problems.push(format!("{}:{line}: {code}", f.display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "decisions keyed on a command name; put the fact in the spec table instead:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_check_flags_the_forms_it_looks_for() {
+    let names = names();
+    let flagged = [
+        r#"if info.name == "MONITOR" {"#,
+        r#"        "XREAD" | "XREADGROUP" => cmd.arg_slices().any(|a| a.eq_ignore_ascii_case(b"BLOCK")),"#,
+        r#"    let everywhere = matches!(info.name, "DBSIZE" | "KEYS");"#,
+        r#"        && info.name != "SORT_RO""#,
+        r#"        "MSET" => true,"#,
+        r#"    if self.type_set && self.command != "SCAN" {"#,
+        r#"    if first.eq_ignore_ascii_case(b"WAIT") {"#,
+        r#"    let everywhere = matches!(info.name, "KEYS");"#,
+    ];
+    for line in flagged {
+        assert!(!decisions(line, &names).is_empty(), "not flagged: {line}");
+    }
+    let passed = [
+        r#"let mut watch = cmd("WATCH");"#,
+        r#"hello.arg("AUTH").arg(user);"#,
+        r#"return Err(Error::from_server(e).with_command("EXEC"));"#,
+        r#"Some("MOVED") | Some("ASK") if redirects < max => {"#,
+        r#"(Family::Channel, true) => "SUBSCRIBE","#,
+        r#"if a || "GET".is_empty() {"#,
+    ];
+    for line in passed {
+        assert!(decisions(line, &names).is_empty(), "flagged: {line}");
+    }
+    let with_tests = "fn f() {}\n#[cfg(test)]\nmod tests {\n    fn g() { if x == \"GET\" {} }\n}\n";
+    assert!(decisions(&library_code(with_tests), &names).is_empty());
+}
