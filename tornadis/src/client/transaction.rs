@@ -156,7 +156,7 @@ impl Client {
     /// let options = TransactionOptions::default().attempts(5);
     /// client
     ///     .transaction_with("stock", options, |conn| async move {
-    ///         let stock: i64 = conn.get::<Option<i64>>("stock").await?.unwrap_or(0);
+    ///         let stock: i64 = conn.get::<i64>("stock").await?.unwrap_or(0);
     ///         let (_,) = conn.pipeline().set("stock", stock - 1).atomic().query().await?;
     ///         Ok(())
     ///     })
