@@ -50,6 +50,20 @@ async fn routes_keys_in_every_slot_and_splits_multi_key_commands() {
     let dbsize: i64 = c.call_as("DBSIZE").await.unwrap();
     assert_eq!(dbsize, 10_000, "DBSIZE sums every primary");
     assert_eq!(c.primaries().len(), 3);
+    // The table's request/response policies: KEYS concatenates every
+    // primary's keys; SCRIPT LOAD reaches every node and SCRIPT EXISTS is
+    // the logical AND of their answers; WAIT is refused (it counts the
+    // writes of a connection the cluster client shares).
+    let all: Vec<String> = c.call_as(("KEYS", "key:1*")).await.unwrap();
+    assert_eq!(all.len(), 1111, "KEYS from every primary");
+    let sha: String = c.call_as(("SCRIPT", "LOAD", "return 1")).await.unwrap();
+    let exists: Vec<i64> = c
+        .call_as(("SCRIPT", "EXISTS", sha.as_str(), "0000"))
+        .await
+        .unwrap();
+    assert_eq!(exists, vec![1, 0]);
+    let e = c.call(("WAIT", 1, 10)).await.unwrap_err();
+    assert!(e.is_client(), "{e}");
 
     // MGET / MSET / DEL / EXISTS across slots, answers in the caller's order.
     let keys: Vec<String> = (0..50).map(|i| format!("multi:{i}")).collect();

@@ -519,7 +519,7 @@ async fn discard_and_detach_free_the_place() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_left_in_a_changed_state_is_not_lent_again() {
+async fn a_client_left_in_a_changed_state_is_reset_before_it_is_lent_again() {
     let server = RedisServer::start();
     server.cli(&["SET", "where", "db0"]);
     server.cli(&["-n", "1", "SET", "where", "db1"]);
@@ -533,9 +533,9 @@ async fn a_client_left_in_a_changed_state_is_not_lent_again() {
     let here: Option<String> = c.get("where").await.unwrap();
     assert_eq!(here.as_deref(), Some("db1"));
     drop(c);
-    assert_eq!(pool.size(), 0, "the SELECTed client was closed on return");
+    assert_eq!(pool.size(), 1, "the SELECTed client was reset, not closed");
     let c = pool.get_connected_client().await.unwrap();
-    assert_ne!(client_id(&c).await, id);
+    assert_eq!(client_id(&c).await, id, "the same connection, reset");
     let here: Option<String> = c.get("where").await.unwrap();
     assert_eq!(
         here.as_deref(),
@@ -552,6 +552,13 @@ async fn a_client_left_in_a_changed_state_is_not_lent_again() {
     drop(c);
     let c = pool.get_connected_client().await.unwrap();
     assert_eq!(c.call(("INCR", "n")).await.unwrap(), Value::Integer(1));
+
+    // State only a new connection undoes (client tracking) closes the client.
+    let id = client_id(&c).await;
+    c.call(("CLIENT", "TRACKING", "ON", "BCAST")).await.unwrap();
+    drop(c);
+    let c = pool.get_connected_client().await.unwrap();
+    assert_ne!(client_id(&c).await, id, "a tracking client was lent again");
 
     // A client only read from goes back as it is.
     let id = client_id(&c).await;
