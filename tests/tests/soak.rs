@@ -5,6 +5,13 @@
 //! may hang, and every request that was not cancelled must end in a value or
 //! a clear error.
 //!
+//! Beside them, a few tasks drive dedicated and pooled clients through the
+//! same faults: SELECT and MULTI/EXEC (state that a lost connection must
+//! never drop silently), and blocking commands cancelled midway (a pooled
+//! client must never lend a connection a BLPOP still waits on). A pooled
+//! client that lands in another db, or an EXEC that answers as if MULTI
+//! was never sent, counts as a wrong reply.
+//!
 //! `TORNADIS_SOAK_OPS` sets the number of operations (default below);
 //! `TORNADIS_SOAK_TASKS` the number of tasks (default 64).
 
@@ -14,13 +21,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tornadis::bytes::Bytes;
-use tornadis::{Client, ErrorKind, Value};
+use tornadis::{Client, ClientPool, ErrorKind, Value};
 use tornadis_tests::{FaultProxy, RedisServer};
 
 /// Operations (one SET or one GET each) in the default run. Chosen to stay
 /// near 20 s on a loaded two-core machine in a debug build.
 const DEFAULT_OPS: u64 = 200_000;
 const DEFAULT_TASKS: u64 = 64;
+/// Tasks on dedicated and pooled clients, beside the shared client's.
+const STATEFUL_TASKS: u64 = 6;
 /// Keys per task: a task's SETs rotate over them.
 const KEYS_PER_TASK: u64 = 8;
 /// A request that takes longer than this hangs (a failed test).
@@ -52,6 +61,8 @@ struct Counts {
     cancelled: AtomicU64,
     hangs: AtomicU64,
     mismatches: AtomicU64,
+    /// Rounds of the dedicated and pooled tasks.
+    stateful_rounds: AtomicU64,
     errors: Mutex<BTreeMap<String, u64>>,
     first_mismatches: Mutex<Vec<String>>,
 }
@@ -190,6 +201,134 @@ async fn task(
     }
 }
 
+/// Counts one outcome of a stateful task's request: `Ok(true)` a right
+/// reply, `Ok(false)` a wrong one (`what` says why), `Err` an error.
+fn tally(counts: &Counts, outcome: Result<bool, &tornadis::Error>, what: impl FnOnce() -> String) {
+    counts.ops.fetch_add(1, Ordering::SeqCst);
+    match outcome {
+        Ok(true) => {
+            counts.ok.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(false) => counts.mismatch(what()),
+        Err(e) => counts.error(e),
+    }
+}
+
+/// A request that must not hang; `None` after [`HANG`] (counted).
+async fn bounded<T>(
+    counts: &Counts,
+    fut: impl std::future::IntoFuture<Output = tornadis::Result<T>>,
+) -> Option<tornadis::Result<T>> {
+    match tokio::time::timeout(HANG, fut).await {
+        Ok(r) => Some(r),
+        Err(_) => {
+            counts.ops.fetch_add(1, Ordering::SeqCst);
+            counts.hangs.fetch_add(1, Ordering::SeqCst);
+            None
+        }
+    }
+}
+
+/// Dedicated and pooled clients under the same faults.
+async fn stateful_task(
+    t: u64,
+    shared: Client,
+    pool: ClientPool,
+    target: u64,
+    issued: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+) {
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ (t + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let home = format!("soakp:{t}");
+    let dedicated = shared.dedicated().unwrap();
+    let mut seq = 0u64;
+    while issued.fetch_add(4, Ordering::SeqCst) < target {
+        seq += 1;
+        counts.stateful_rounds.fetch_add(1, Ordering::SeqCst);
+        // A pooled client starts in db 0, whatever the last user selected.
+        let Some(Ok(c)) = bounded(&counts, pool.get_connected_client()).await else {
+            continue;
+        };
+        let Some(got) = bounded(&counts, c.call(("GET", home.as_str()))).await else {
+            continue;
+        };
+        let in_db1 = matches!(&got, Ok(Value::Bulk(b)) if b.starts_with(b"db1:"));
+        tally(&counts, got.as_ref().map(|_| !in_db1), || {
+            format!("pooled GET {home}: {got:?}, from the db another user selected")
+        });
+        // Select db 1 and leave a value there under the same key.
+        if let Some(r) = bounded(&counts, c.call(("SELECT", 1))).await {
+            let ok = matches!(&r, Ok(Value::SimpleString(_)));
+            tally(&counts, r.as_ref().map(|_| ok), || {
+                format!("SELECT 1: {r:?}")
+            });
+            if ok {
+                let value = format!("db1:{t}:{seq}");
+                if let Some(r) =
+                    bounded(&counts, c.call(("SET", home.as_str(), value.as_str()))).await
+                {
+                    let ok = matches!(&r, Ok(Value::SimpleString(_)));
+                    tally(&counts, r.as_ref().map(|_| ok), || {
+                        format!("SET in db 1: {r:?}")
+                    });
+                }
+            }
+        }
+        // A blocking command given up midway: the client goes back with it in flight.
+        if rng.next() % 2 == 0 {
+            let after = Duration::from_micros(rng.next() % 3000);
+            counts.ops.fetch_add(1, Ordering::SeqCst);
+            match tokio::time::timeout(after, c.call(("BLPOP", format!("soakq:{t}"), 0))).await {
+                Err(_) => {
+                    counts.cancelled.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(Err(e)) => counts.error(&e),
+                Ok(Ok(v)) => counts.mismatch(format!("BLPOP of an empty list answered {v:?}")),
+            }
+        }
+        drop(c);
+
+        // MULTI/EXEC on a dedicated client: an EXEC that answers as if MULTI
+        // was never sent means its state was dropped silently.
+        let Some(r) = bounded(&counts, dedicated.call("MULTI")).await else {
+            continue;
+        };
+        if let Err(e) = &r {
+            counts.error(e);
+            counts.ops.fetch_add(1, Ordering::SeqCst);
+            // MULTI's fate is unknown (or its state was lost): start clean.
+            dedicated.reset_connection();
+            continue;
+        }
+        tally(&counts, Ok(true), String::new);
+        let value = format!("{t}:{seq}");
+        let Some(queued) = bounded(
+            &counts,
+            dedicated.call(("SET", format!("soakd:{t}"), value.as_str())),
+        )
+        .await
+        else {
+            continue;
+        };
+        let is_queued = matches!(&queued, Ok(Value::SimpleString(s)) if &s[..] == b"QUEUED");
+        tally(&counts, queued.as_ref().map(|_| is_queued), || {
+            format!("SET after MULTI: {queued:?}, not QUEUED")
+        });
+        let Some(exec) = bounded(&counts, dedicated.call("EXEC")).await else {
+            continue;
+        };
+        let committed = matches!(&exec, Ok(Value::Array(items)) if items.len() == 1);
+        tally(
+            &counts,
+            exec.as_ref().map(|_| committed || !is_queued),
+            || format!("EXEC: {exec:?}"),
+        );
+        if exec.as_ref().is_err_and(|e| e.is_state_lost()) || queued.is_err() {
+            dedicated.reset_connection();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replies_never_go_to_the_wrong_caller_under_cancellation_cuts_and_restarts() {
     let target = env_u64("TORNADIS_SOAK_OPS", DEFAULT_OPS);
@@ -247,7 +386,30 @@ async fn replies_never_go_to_the_wrong_caller_under_cancellation_cuts_and_restar
         })
     };
 
+    let pool = ClientPool::builder()
+        .config(
+            tornadis::Config::builder()
+                .port(proxy.port())
+                .reconnect_wait(HANG / 2)
+                .build()
+                .unwrap(),
+        )
+        .max_size(4)
+        .build()
+        .unwrap();
     let started = Instant::now();
+    let stateful: Vec<_> = (0..STATEFUL_TASKS)
+        .map(|t| {
+            tokio::spawn(stateful_task(
+                t,
+                c.clone(),
+                pool.clone(),
+                target,
+                issued.clone(),
+                counts.clone(),
+            ))
+        })
+        .collect();
     let handles: Vec<_> = (0..tasks)
         .map(|t| {
             tokio::spawn(task(
@@ -260,7 +422,7 @@ async fn replies_never_go_to_the_wrong_caller_under_cancellation_cuts_and_restar
             ))
         })
         .collect();
-    for h in handles {
+    for h in handles.into_iter().chain(stateful) {
         h.await.unwrap();
     }
     let elapsed = started.elapsed();
@@ -287,11 +449,13 @@ async fn replies_never_go_to_the_wrong_caller_under_cancellation_cuts_and_restar
     println!(
         "soak: {ops} ops by {tasks} tasks in {elapsed:.1?} ({:.0} ops/s): {ok} ok, errors {errors:?}, \
          {cancelled} cancelled, {hangs} hangs, {mismatches} mismatches; \
-         {cuts} cut_all, {armed} cut_after armed ({} fired), {} restarts, {} connections",
+         {cuts} cut_all, {armed} cut_after armed ({} fired), {} restarts, {} connections; \
+         {} rounds of dedicated/pooled tasks",
         ops as f64 / elapsed.as_secs_f64(),
         proxy.triggered_cuts(),
         restarts.load(Ordering::SeqCst),
         c.connection_count(),
+        counts.stateful_rounds.load(Ordering::SeqCst),
     );
     assert_eq!(
         mismatches,
@@ -309,12 +473,18 @@ async fn replies_never_go_to_the_wrong_caller_under_cancellation_cuts_and_restar
     for kind in errors.keys() {
         // Lost connections are expected; a protocol or decode error would
         // mean the stream went out of sync, a client error a broken request.
+        // A dedicated client whose connection was lost in a transaction
+        // reports it (StateLost) instead of running on without it.
         assert!(
-            kind == "Connection" || kind == "server LOADING",
+            kind == "Connection" || kind == "StateLost" || kind == "server LOADING",
             "unexpected error kind {kind}: {errors:?}"
         );
     }
     assert!(cuts + proxy.triggered_cuts() > 0, "no fault was injected");
     assert_eq!(restarts.load(Ordering::SeqCst), 2);
     assert!(cancelled > 0, "no request was cancelled");
+    assert!(
+        counts.stateful_rounds.load(Ordering::SeqCst) > 100,
+        "the dedicated and pooled tasks hardly ran"
+    );
 }
