@@ -196,3 +196,101 @@ fn timeout(command: &str, spec: &str, args: &[Arg], errs: &mut Vec<String>) -> O
         millis,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{build, Source, Table};
+    use super::*;
+
+    fn one(command: &str) -> Result<Table, Vec<String>> {
+        build(&[Source {
+            display: "specs/list.toml".into(),
+            text: format!("group = \"list\"\n\n[[command]]\n{command}"),
+        }])
+    }
+
+    const HEAD: &str = "summary = \"s\"\nsince = \"1.0.0\"\narity = -3\nreply = \"()\"\n";
+
+    fn routing(command: &str) -> Routing {
+        let t = one(command).unwrap_or_else(|e| panic!("{e:?}"));
+        t.commands[0].routing.clone()
+    }
+
+    #[test]
+    fn timeouts_are_located_by_index_from_the_end_or_after_their_token() {
+        let r = routing(&format!(
+            "name = \"BLPOP\"\n{HEAD}flags = [\"blocking\"]\nkeys = [{{ first = 1, last = -2, step = 1 }}]\n\
+             blocking_timeout = \"timeout\"\nargs = [\n  {{ name = \"key\", type = \"key\", multiple = true }},\n  \
+             {{ name = \"timeout\", type = \"double\" }},\n]\n"
+        ));
+        let t = r.timeout.unwrap();
+        assert_eq!(
+            (t.at, t.millis, t.only_with_token),
+            (Position::FromEnd(1), false, false)
+        );
+        let r = routing(&format!(
+            "name = \"BLMPOP\"\n{HEAD}flags = [\"blocking\"]\nkeys = [{{ numkeys = 2, first = 1, step = 1 }}]\nblocking_timeout = \"timeout\"\nargs = [\n  \
+             {{ name = \"timeout\", type = \"double\" }},\n  {{ name = \"numkeys\", type = \"integer\" }},\n  \
+             {{ name = \"key\", type = \"key\", multiple = true }},\n]\n"
+        ));
+        assert_eq!(r.timeout.unwrap().at, Position::Index(1));
+        let r = routing(&format!(
+            "name = \"XREAD\"\n{HEAD}flags = [\"blocking\"]\nblocking_timeout = \"ms:ms\"\nargs = [\n  \
+             {{ name = \"count\", type = \"integer\", token = \"COUNT\", optional = true }},\n  \
+             {{ name = \"ms\", type = \"integer\", token = \"BLOCK\", optional = true }},\n  \
+             {{ name = \"id\", type = \"value\", multiple = true }},\n]\n"
+        ));
+        let t = r.timeout.unwrap();
+        assert_eq!(
+            (t.at, t.millis, t.only_with_token),
+            (Position::AfterToken("BLOCK".into()), true, true)
+        );
+    }
+
+    #[test]
+    fn connection_state_and_policies_are_read() {
+        let r = routing(&format!(
+            "name = \"SELECT\"\n{HEAD}flags = [\"connection_state\"]\nstate = \"db\"\nargs = []\n"
+        ));
+        assert_eq!(r.connection, Connection::State("Database"));
+        let r = routing(&format!(
+            "name = \"DEL\"\n{HEAD}flags = [\"write\"]\nkeys = [{{ first = 1, last = -1, step = 1 }}]\n\
+             request_policy = \"multi_shard\"\nresponse_policy = \"agg_sum\"\nargs = [\n  \
+             {{ name = \"key\", type = \"key\", multiple = true }},\n]\n"
+        ));
+        assert_eq!(
+            (r.request_policy, r.response_policy),
+            (Some("MultiShard"), Some("AggSum"))
+        );
+        let r = routing(&format!(
+            "name = \"WAIT\"\n{HEAD}connection = \"own\"\nargs = []\n"
+        ));
+        assert_eq!(r.connection, Connection::Own);
+    }
+
+    #[test]
+    fn bad_routing_fields_are_reported() {
+        let errs = one(&format!(
+            "name = \"X\"\n{HEAD}connection = \"mine\"\nstate = \"db\"\nrequest_policy = \"some\"\n\
+             response_policy = \"agg_avg\"\nblocking_timeout = \"t\"\nargs = [\n  \
+             {{ name = \"t\", type = \"integer\", optional = true }},\n  {{ name = \"k\", type = \"key\" }},\n]\n"
+        ))
+        .unwrap_err()
+        .join("\n");
+        for needle in [
+            "`connection` = \"mine\"",
+            "`state` is for `connection_state` commands",
+            "`request_policy` = \"some\"",
+            "`response_policy` = \"agg_avg\"",
+            "has no fixed position",
+        ] {
+            assert!(errs.contains(needle), "missing {needle:?} in:\n{errs}");
+        }
+        let errs = one(&format!(
+            "name = \"MGET\"\n{HEAD}request_policy = \"multi_shard\"\nargs = []\n"
+        ))
+        .unwrap_err()
+        .join("\n");
+        assert!(errs.contains("needs keys"), "{errs}");
+    }
+}
