@@ -548,13 +548,27 @@ impl ClusterClient {
 /// ASKING changes the connection's state only for the very next command, so
 /// sending the two in one contiguous write is safe on a shared connection
 /// (which is why this bypasses the pipeline's routing checks).
+///
+/// A blocking command would hold the node's shared connection for its whole
+/// timeout: its pair runs on a connection of its own to the node, closed after.
 async fn asking_call(node: &Client, cmd: &Cmd) -> Result<Value> {
     cmd.validate()?;
     let mut bytes = bytes::BytesMut::with_capacity(cmd.encoded_len() + 16);
     bytes.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
     cmd.write_to(&mut bytes);
+    let blocks = routing::Route::of(routing::info_of(cmd), cmd).blocks();
+    let own;
+    let node = if blocks {
+        let mut config = node.config().clone();
+        // The command's own timeout bounds the wait, as on a side connection.
+        config.read_timeout = None;
+        own = node.sibling(config, true)?;
+        &own
+    } else {
+        node
+    };
     node.permit().await?;
-    let rx = node.enqueue_encoded(bytes, 2, false)?;
+    let rx = node.enqueue_encoded(bytes, 2, blocks)?;
     let name = CommandName::of(cmd);
     match crate::client::request::finish_rx::<Value>(&name, rx.await)? {
         Value::Array(mut replies) if replies.len() == 2 => match replies.pop() {
