@@ -3,6 +3,7 @@
 //! The client uses it to send blocking commands to a side connection, the
 //! cluster router to find keys, and anyone may use it to inspect a command.
 
+mod keys;
 mod routing;
 
 pub use routing::{

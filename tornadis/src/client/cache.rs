@@ -21,7 +21,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
 use crate::cmd::Cmd;
-use crate::command_info::{CommandFlags, CommandInfo, KeySpec};
+use crate::command_info::{CommandFlags, CommandInfo};
 use crate::config::Protocol;
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -299,7 +299,7 @@ impl Cache {
         }
         let args: Vec<&[u8]> = cmd.arg_slices().collect();
         let mut inner = self.lock();
-        for i in range_key_positions(info, &args) {
+        for i in info.key_positions(&args) {
             if let Some(key) = args.get(i) {
                 inner.invalidate(key);
             }
@@ -493,45 +493,12 @@ fn cacheable(info: &CommandInfo) -> bool {
         && !info.flags.contains(CommandFlags::NONDETERMINISTIC)
 }
 
-/// The key of a command that names exactly one, by plain key positions.
+/// The key of a command that names exactly one.
 fn single_key<'a>(info: &CommandInfo, args: &[&'a [u8]]) -> Option<&'a [u8]> {
-    if info
-        .keys
-        .iter()
-        .any(|spec| !matches!(spec, KeySpec::Range { .. }))
-    {
-        return None;
+    match info.key_positions(args)[..] {
+        [one] => args.get(one).copied(),
+        _ => None,
     }
-    let mut positions = range_key_positions(info, args);
-    let first = positions.next()?;
-    if positions.next().is_some() {
-        return None;
-    }
-    args.get(first).copied()
-}
-
-/// The argument positions of keys given by `Range` key specs (the other
-/// kinds are skipped: the server's invalidation covers those writes).
-fn range_key_positions<'s>(
-    info: &'s CommandInfo,
-    args: &'s [&[u8]],
-) -> impl Iterator<Item = usize> + 's {
-    let n = args.len();
-    info.keys.iter().flat_map(move |spec| {
-        let (first, last, step) = match *spec {
-            KeySpec::Range { first, last, step } => {
-                let last = if last < 0 {
-                    n.checked_sub(usize::from(last.unsigned_abs()))
-                } else {
-                    Some(usize::from(last.unsigned_abs()))
-                };
-                (usize::from(first), last, usize::from(step.max(1)))
-            }
-            _ => (0, None, 1),
-        };
-        let end = last.map_or(0, |l| l.saturating_add(1).min(n));
-        (first..end.max(first)).step_by(step)
-    })
 }
 
 fn approx_size(bytes: &Bytes) -> usize {
