@@ -23,10 +23,14 @@
 //! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
 //! - `tls` (feature `tls`): [`TlsConfig`] and the rustls handshake.
 //! - `client`: the [`Client`] handle and the driver task that owns each connection;
-//!   its opt-in client-side cache ([`CacheConfig`]).
+//!   the one routing decision per command (`client/routing.rs`: any connection,
+//!   the caller's own, dedicated, a side connection, or never), connection
+//!   state on dedicated clients (`client/state.rs`), transactions, and the
+//!   opt-in client-side cache ([`CacheConfig`]).
 //! - [`commands`]: the typed methods ([`Commands`]), their options builders and
 //!   choice enums, and the command table, all generated from `commands/*.toml`.
-//! - [`command_info`]: metadata about every command, generated from the spec table.
+//! - [`command_info`]: metadata about every command, generated from the spec table,
+//!   with its routing facts and the one reading of key specs.
 //! - `pipeline`: [`Pipeline`] (raw) and [`TypedPipeline`], MULTI/EXEC with `atomic()`.
 //! - `pool`: [`ClientPool`] and its [`PooledClient`] guard.
 //! - [`pubsub`]: [`PubSubClient`], its messages and their stream.

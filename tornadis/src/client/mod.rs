@@ -162,8 +162,15 @@ impl Client {
 
     /// A new client with the same settings and a connection of its own, for
     /// one user at a time: commands that change the connection's state
-    /// (WATCH, MULTI/EXEC, SELECT, CLIENT REPLY, ...) are allowed on it, and
-    /// blocking commands run on it directly. See also [`transaction`](Client::transaction).
+    /// (WATCH, MULTI/EXEC, SELECT, CLIENT TRACKING, ...) and commands that
+    /// count what earlier commands did on the connection (WAIT, WAITAOF) are
+    /// allowed on it, and blocking commands run on it directly. See also
+    /// [`transaction`](Client::transaction).
+    ///
+    /// If its connection is lost after such a state change, it does not
+    /// reconnect quietly without that state: requests fail with
+    /// [`Error::is_state_lost`] until [`reset_connection`](Client::reset_connection).
+    /// Without state changes it reconnects by itself like any client.
     ///
     /// ```no_run
     /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
