@@ -320,3 +320,30 @@ async fn default_config_bounds_side_connections() {
         .build()
         .is_err());
 }
+
+#[tokio::test]
+async fn a_blocking_command_on_a_dedicated_client_may_outlast_the_read_timeout() {
+    let server = RedisServer::start();
+    let shared = Client::builder()
+        .url(&server.url())
+        .read_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    for conn in [shared.dedicated().unwrap(), {
+        let pool = ClientPool::builder()
+            .config(shared.config().clone())
+            .build()
+            .unwrap();
+        pool.get_connected_client().await.unwrap().detach()
+    }] {
+        let reply = conn.call(("BLPOP", "nothing", "0.6")).await.unwrap();
+        assert_eq!(reply, Value::Nil);
+        let reply = conn
+            .call(("XREAD", "BLOCK", 600, "STREAMS", "s", "$"))
+            .await
+            .unwrap();
+        assert_eq!(reply, Value::Nil);
+        // A plain request after it still has the read timeout.
+        conn.call("PING").await.unwrap();
+    }
+}

@@ -36,6 +36,8 @@ struct Batch {
     changes: Vec<StateChange>,
     /// A blocking command: it would hold a shared connection for its whole timeout.
     blocking: Option<CommandName>,
+    /// How long the server may hold the blocking commands, together (`None`: maybe forever).
+    blocking_wait: Option<std::time::Duration>,
     /// The last command looked up in the spec table (batches repeat commands).
     last_info: Option<&'static crate::command_info::CommandInfo>,
 }
@@ -70,7 +72,13 @@ impl Batch {
                 }
             }
             if route.blocks() {
+                let first = self.blocking.is_none();
                 self.blocking.get_or_insert_with(|| CommandName::of(cmd));
+                self.blocking_wait = match (first, self.blocking_wait, route.wait()) {
+                    (true, _, wait) => wait,
+                    (false, Some(total), Some(wait)) => Some(total.saturating_add(wait)),
+                    _ => None,
+                };
             }
         }
         self.offsets.push(self.buf.len());
@@ -128,7 +136,9 @@ impl Batch {
             (self.buf, n)
         };
         client.permit().await?;
-        let rx = client.enqueue_encoded(bytes, replies, self.blocking.is_some() && !atomic)?;
+        // Inside MULTI/EXEC blocking commands do not block.
+        let blocking = (self.blocking.is_some() && !atomic).then_some(self.blocking_wait);
+        let rx = client.enqueue_encoded(bytes, replies, blocking)?;
         let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
         let values = match request::finish_rx::<Value>(&what, rx.await)? {
             Value::Array(values) if values.len() == replies => values,

@@ -240,6 +240,10 @@ impl<'a> Io<'a> {
         }
         self.yielded = false;
         std::mem::swap(&mut st.out, &mut self.wbuf);
+        if st.slots.iter().any(|s| s.blocking.is_some()) {
+            // A blocking command lengthens the wait: arm the timer anew.
+            self.timer = None;
+        }
         self.inflight.extend(st.slots.drain(..));
         Poll::Ready(Ok(true))
     }
@@ -279,9 +283,13 @@ impl<'a> Io<'a> {
             Poll::Ready(Ok(0)) => Err(Error::connection("the server closed the connection")),
             Poll::Ready(Ok(_)) => {
                 self.decode_all()?;
-                if let (Some(t), Some(timeout)) = (&mut self.timer, self.shared.config.read_timeout)
-                {
-                    t.as_mut().reset(tokio::time::Instant::now() + timeout);
+                if let Some(t) = &mut self.timer {
+                    match read_deadline(self.shared, &self.inflight)
+                        .and_then(|d| tokio::time::Instant::now().checked_add(d))
+                    {
+                        Some(at) => t.as_mut().reset(at),
+                        None => self.timer = None,
+                    }
                 }
                 Ok(true)
             }
@@ -337,7 +345,12 @@ impl<'a> Io<'a> {
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<()> {
-        let Some(timeout) = self.shared.config.read_timeout else {
+        if self.shared.config.read_timeout.is_none() {
+            return Ok(());
+        }
+        let Some(timeout) = read_deadline(self.shared, &self.inflight) else {
+            // A blocking command in flight may wait forever.
+            self.timer = None;
             return Ok(());
         };
         if self.inflight.is_empty() {
@@ -355,4 +368,19 @@ impl<'a> Io<'a> {
         }
         Ok(())
     }
+}
+
+/// The read timeout, lengthened by how long the server may hold the blocking
+/// commands in flight on a dedicated connection (`None`: no read timeout, or
+/// one of them may block forever).
+fn read_deadline(shared: &Shared, inflight: &VecDeque<Slot>) -> Option<std::time::Duration> {
+    let timeout = shared.config.read_timeout?;
+    if shared.blocking.load(std::sync::atomic::Ordering::Acquire) == 0 {
+        return Some(timeout);
+    }
+    let mut longest = std::time::Duration::ZERO;
+    for mark in inflight.iter().filter_map(|s| s.blocking.as_ref()) {
+        longest = longest.max(mark.wait?);
+    }
+    Some(timeout.saturating_add(longest))
 }

@@ -394,7 +394,10 @@ impl Client {
         }
         let mut slot = Slot::single(None);
         if route.blocks() {
-            slot.blocking = Some(shared::BlockingMark::new(&self.shared().blocking));
+            slot.blocking = Some(shared::BlockingMark::new(
+                &self.shared().blocking,
+                route.wait(),
+            ));
         }
         if let routing::Route::Dedicated(change) = route {
             // Marked before it can be sent, so that a connection lost from
@@ -448,18 +451,19 @@ impl Client {
 
     /// Queues a pipeline's encoded bytes, whose `replies` replies come back as
     /// one array. The caller holds a pending-request permit. With `blocking`,
-    /// the pipeline holds a blocking command (on a dedicated connection).
+    /// the pipeline holds blocking commands (on a dedicated connection) that
+    /// the server may hold this long together (`None`: maybe forever).
     pub(crate) fn enqueue_encoded(
         &self,
         bytes: bytes::BytesMut,
         replies: usize,
-        blocking: bool,
+        blocking: Option<Option<std::time::Duration>>,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
         let mut slot = Slot::collect(tx, replies);
-        if blocking {
-            slot.blocking = Some(shared::BlockingMark::new(&shared.blocking));
+        if let Some(wait) = blocking {
+            slot.blocking = Some(shared::BlockingMark::new(&shared.blocking, wait));
         }
         let pushed = shared.lock().push_encoded(&shared.config, bytes, slot);
         self.after_push(pushed)?;

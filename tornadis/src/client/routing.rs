@@ -27,8 +27,11 @@ pub(crate) enum Route {
     /// Any connection: shared, dedicated, a cluster node's.
     Any,
     /// Only the connection of the caller's own earlier commands (a dedicated
-    /// client), which it may hold until its own timeout.
-    Own,
+    /// client); the server holds it for at most `timeout` (`None`: maybe forever).
+    Own {
+        /// Read from the command's timeout argument.
+        timeout: Option<Duration>,
+    },
     /// Changes the connection's state: only on a dedicated connection, which records it.
     Dedicated(StateChange),
     /// Blocks: on a shared client it runs on a side connection; the server
@@ -51,7 +54,11 @@ impl Route {
         match facts.connection {
             ConnectionUse::Takeover => return Route::Never(takeover(info)),
             ConnectionUse::State(change) => return Route::Dedicated(change),
-            ConnectionUse::Own => return Route::Own,
+            ConnectionUse::Own => {
+                let args: Vec<&[u8]> = cmd.arg_slices().collect();
+                let timeout = facts.blocking_timeout.and_then(|t| t.duration(&args));
+                return Route::Own { timeout };
+            }
             ConnectionUse::Any => {}
         }
         if !info.flags.contains(CommandFlags::BLOCKING) {
@@ -71,7 +78,16 @@ impl Route {
 
     /// Whether the command may hold its connection until the server's timeout.
     pub(crate) fn blocks(&self) -> bool {
-        matches!(self, Route::Own | Route::Side { .. })
+        matches!(self, Route::Own { .. } | Route::Side { .. })
+    }
+
+    /// For a command that blocks: how long the server may hold it (`None`:
+    /// maybe forever). `None` too for a command that does not block.
+    pub(crate) fn wait(&self) -> Option<Duration> {
+        match self {
+            Route::Own { timeout } | Route::Side { timeout } => *timeout,
+            _ => None,
+        }
     }
 
     /// Refuses the command on a connection of this kind (`exclusive`: one
@@ -83,7 +99,7 @@ impl Route {
                 "{name} changes the state of the connection, which this client shares between all its users; \
                  run it on a dedicated connection (Client::dedicated, Client::transaction or a pooled client)"
             ))),
-            Route::Own if !exclusive => Err(Error::client(format!(
+            Route::Own { .. } if !exclusive => Err(Error::client(format!(
                 "{name} counts what earlier commands did on its own connection, which this client shares \
                  between all its users (and it would hold every one of them up while it waits): send the \
                  writes and the {name} on one dedicated connection (Client::dedicated or a pooled client)"
@@ -234,7 +250,10 @@ mod tests {
         for args in [&["WAIT", "1", "250"][..], &["WAITAOF", "0", "1", "250"]] {
             let e = route(&raw(args), false).unwrap_err();
             assert!(e.is_client() && e.to_string().contains("dedicated"), "{e}");
-            assert!(matches!(route(&raw(args), true).unwrap(), Route::Own));
+            match route(&raw(args), true).unwrap() {
+                Route::Own { timeout } => assert_eq!(timeout, Some(Duration::from_millis(250))),
+                other => panic!("{other:?}"),
+            }
         }
     }
 

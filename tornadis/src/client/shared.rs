@@ -39,18 +39,26 @@ pub(crate) struct Slot {
 /// One blocking command in flight on a dedicated connection; uncounted when
 /// its slot goes (answered or failed).
 #[derive(Debug)]
-pub(crate) struct BlockingMark(Arc<AtomicUsize>);
+pub(crate) struct BlockingMark {
+    count: Arc<AtomicUsize>,
+    /// How long the server may hold the command (`None`: maybe forever):
+    /// the read timeout waits that much longer for its reply.
+    pub(crate) wait: Option<std::time::Duration>,
+}
 
 impl BlockingMark {
-    pub(crate) fn new(count: &Arc<AtomicUsize>) -> Self {
+    pub(crate) fn new(count: &Arc<AtomicUsize>, wait: Option<std::time::Duration>) -> Self {
         count.fetch_add(1, Ordering::AcqRel);
-        BlockingMark(count.clone())
+        BlockingMark {
+            count: count.clone(),
+            wait,
+        }
     }
 }
 
 impl Drop for BlockingMark {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

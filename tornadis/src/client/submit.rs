@@ -194,11 +194,11 @@ impl Client {
                 shared.mark_state(change);
                 Ok(Submitted::sent(self.enqueue(cmd, permit_held)?))
             }
-            Route::Own | Route::Side { .. } => {
+            Route::Own { .. } | Route::Side { .. } => {
                 // On a dedicated connection: it blocks its one user only, and
                 // is counted so that the connection is not reused meanwhile.
                 let mut slot = Slot::single(None);
-                slot.blocking = Some(BlockingMark::new(&shared.blocking));
+                slot.blocking = Some(BlockingMark::new(&shared.blocking, route.wait()));
                 Ok(Submitted::sent(self.enqueue_slot(
                     cmd,
                     permit_held,
