@@ -522,7 +522,9 @@ impl<T> ConfigBuilder<T> {
     /// [`Client::transaction`](crate::Client::transaction) (default 4), each
     /// WATCHing on a connection of its own. They are kept and reused; more
     /// transactions wait for one. Transactions on one hot key gain nothing
-    /// from more: only one of them commits at a time.
+    /// from more: only one of them commits at a time. (A transaction body
+    /// that starts another transaction on the same client holds one while
+    /// it waits for a second.)
     pub fn max_transaction_connections(mut self, n: usize) -> Self {
         self.config.max_transaction_connections = n;
         self

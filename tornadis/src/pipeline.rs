@@ -62,7 +62,10 @@ impl Batch {
                 self.error = Some(e.clone());
             }
         } else {
-            let name = info.map_or_else(|| cmd.name(), |i| i.name.to_string());
+            let name = match info {
+                Some(i) => std::borrow::Cow::Borrowed(i.name),
+                None => std::borrow::Cow::Owned(cmd.name()),
+            };
             if let Err(e) = route.check(false, &name) {
                 self.needs_dedicated.get_or_insert(e);
             }
