@@ -341,7 +341,7 @@ def run_check(commands_dir: Path, ref_dir: Path | None) -> int:
 
 ROUTING_VALUES = {
     "connection": {"own", "takeover"},
-    "state": {"transaction", "db", "session"},
+    "state": {"transaction", "transaction_end", "db", "session"},
     "request_policy": {"all_nodes", "all_shards", "multi_shard", "special"},
     "response_policy": {"one_succeeded", "all_succeeded", "agg_logical_and",
                         "agg_logical_or", "agg_min", "agg_max", "agg_sum", "special"},

@@ -101,9 +101,11 @@ CONNECTION_USE = {
 }
 # What a connection_state command changes, which says how to undo it
 # (anything not listed is "session": only a new connection undoes it).
+# "transaction_end" ends a transaction once answered (the client then knows
+# the connection holds none).
 STATE = {
-    "MULTI": "transaction", "EXEC": "transaction", "DISCARD": "transaction",
-    "WATCH": "transaction", "UNWATCH": "transaction", "SELECT": "db",
+    "MULTI": "transaction", "WATCH": "transaction", "EXEC": "transaction_end",
+    "DISCARD": "transaction_end", "UNWATCH": "transaction_end", "SELECT": "db",
 }
 # Blocking only through an option, so the server does not flag them.
 BLOCKING_EXTRA = {"XREAD", "XREADGROUP", "WAIT", "WAITAOF"}

@@ -347,3 +347,28 @@ async fn a_blocking_command_on_a_dedicated_client_may_outlast_the_read_timeout()
         conn.call("PING").await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_transaction_that_ended_leaves_no_state_to_lose() {
+    let server = RedisServer::start();
+    let conn = client(&server).dedicated().unwrap();
+    conn.call("MULTI").await.unwrap();
+    conn.call(("SET", "a", 1)).await.unwrap();
+    conn.call("EXEC").await.unwrap();
+    conn.call(("WATCH", "a")).await.unwrap();
+    conn.call("UNWATCH").await.unwrap();
+    let (_,) = conn.pipeline().set("b", 2).atomic().query().await.unwrap();
+    assert!(!conn.connection_state_changed());
+    kill(&server, &conn).await;
+    // Nothing was held: the client reconnects by itself.
+    conn.call(("SET", "c", 3)).await.unwrap();
+
+    // A WATCH still held after an UNWATCH queued inside MULTI is not cleared by it.
+    let id: i64 = conn.call_as(("CLIENT", "ID")).await.unwrap();
+    conn.call(("WATCH", "a")).await.unwrap();
+    conn.call("MULTI").await.unwrap();
+    conn.call("UNWATCH").await.unwrap();
+    assert!(conn.connection_state_changed());
+    kill_id(&server, id).await;
+    assert!(conn.call("EXEC").await.unwrap_err().is_state_lost());
+}

@@ -141,7 +141,7 @@ impl Batch {
         client.permit().await?;
         // Inside MULTI/EXEC blocking commands do not block.
         let blocking = (self.blocking.is_some() && !atomic).then_some(self.blocking_wait);
-        let rx = client.enqueue_encoded(bytes, replies, blocking)?;
+        let rx = client.enqueue_encoded(bytes, replies, blocking, atomic)?;
         let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
         let values = match request::finish_rx::<Value>(&what, rx.await)? {
             Value::Array(values) if values.len() == replies => values,

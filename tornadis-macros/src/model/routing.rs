@@ -61,6 +61,7 @@ const RESPONSE: &[(&str, &str)] = &[
 
 const STATES: &[(&str, &str)] = &[
     ("transaction", "Transaction"),
+    ("transaction_end", "TransactionEnd"),
     ("db", "Database"),
     ("session", "Session"),
 ];

@@ -399,7 +399,9 @@ impl Client {
                 route.wait(),
             ));
         }
-        if let routing::Route::Dedicated(change) = route {
+        if let routing::Route::Dedicated(crate::command_info::StateChange::TransactionEnd) = route {
+            slot.ends = Some(self.shared().transaction_end());
+        } else if let routing::Route::Dedicated(change) = route {
             // Marked before it can be sent, so that a connection lost from
             // here on counts as losing this state.
             self.shared().mark_state(change);
@@ -452,16 +454,22 @@ impl Client {
     /// Queues a pipeline's encoded bytes, whose `replies` replies come back as
     /// one array. The caller holds a pending-request permit. With `blocking`,
     /// the pipeline holds blocking commands (on a dedicated connection) that
-    /// the server may hold this long together (`None`: maybe forever).
+    /// the server may hold this long together (`None`: maybe forever). With
+    /// `ends_transaction`, it is an atomic pipeline on a dedicated connection:
+    /// its EXEC ends any WATCH.
     pub(crate) fn enqueue_encoded(
         &self,
         bytes: bytes::BytesMut,
         replies: usize,
         blocking: Option<Option<std::time::Duration>>,
+        ends_transaction: bool,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
         let mut slot = Slot::collect(tx, replies);
+        if ends_transaction && shared.exclusive {
+            slot.ends = Some(shared.transaction_end());
+        }
         if let Some(wait) = blocking {
             slot.blocking = Some(shared::BlockingMark::new(&shared.blocking, wait));
         }

@@ -6,7 +6,7 @@
 //! swap and writes it in one go.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
@@ -34,6 +34,75 @@ pub(crate) struct Slot {
     pub(crate) cache: Option<super::cache::Ticket>,
     /// For a blocking command on a dedicated connection: counted while it waits.
     pub(crate) blocking: Option<BlockingMark>,
+    /// For a command that ends a transaction (EXEC, DISCARD, UNWATCH, an
+    /// atomic pipeline): its answer clears the connection's transaction state.
+    pub(crate) ends: Option<StateEnd>,
+}
+
+/// The connection-state changes recorded on a dedicated connection: the
+/// [`StateChange`] bits (low byte) and a count of the changes so far (the
+/// rest), so that the answer of a command that ends a transaction clears it
+/// only if no state change was sent after that command.
+#[derive(Debug, Default)]
+pub(crate) struct StateCell(AtomicU64);
+
+const STATE_BITS: u64 = 0xff;
+const STATE_STEP: u64 = 0x100;
+
+impl StateCell {
+    fn update(&self, f: impl Fn(u64) -> Option<u64>) -> u64 {
+        match self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, f) {
+            Ok(old) | Err(old) => old,
+        }
+    }
+
+    /// Records a change.
+    pub(crate) fn mark(&self, bit: u8) {
+        self.update(|w| Some((w | u64::from(bit)).wrapping_add(STATE_STEP)));
+    }
+
+    /// The bits recorded so far.
+    pub(crate) fn bits(&self) -> u8 {
+        (self.0.load(Ordering::Acquire) & STATE_BITS) as u8
+    }
+
+    /// Clears every bit (a new connection, or the state undone); returns them.
+    pub(crate) fn take(&self) -> u8 {
+        (self.update(|w| Some((w & !STATE_BITS).wrapping_add(STATE_STEP))) & STATE_BITS) as u8
+    }
+
+    /// A note to clear `bit` once a command sent now is answered.
+    pub(crate) fn end(self: &Arc<Self>, bit: u8) -> StateEnd {
+        StateEnd {
+            cell: self.clone(),
+            seq: self.0.load(Ordering::Acquire) >> 8,
+            bit,
+        }
+    }
+}
+
+/// Clears a state bit when the command that ends it is answered, unless a
+/// state change was sent after it.
+#[derive(Debug)]
+pub(crate) struct StateEnd {
+    cell: Arc<StateCell>,
+    seq: u64,
+    bit: u8,
+}
+
+impl StateEnd {
+    /// Applies the end if `reply` says the command ran (not an error, not `QUEUED`).
+    fn answered(self, reply: &Value) {
+        let ran = match reply {
+            Value::Error(_) => false,
+            Value::SimpleString(s) => !s.eq_ignore_ascii_case(b"QUEUED"),
+            _ => true,
+        };
+        if ran {
+            let (seq, bit) = (self.seq, u64::from(self.bit));
+            self.cell.update(|w| (w >> 8 == seq).then_some(w & !bit));
+        }
+    }
 }
 
 /// One blocking command in flight on a dedicated connection; uncounted when
@@ -72,6 +141,7 @@ impl Slot {
             acc: Vec::new(),
             cache: None,
             blocking: None,
+            ends: None,
         }
     }
 
@@ -84,12 +154,16 @@ impl Slot {
             acc: Vec::new(),
             cache: None,
             blocking: None,
+            ends: None,
         }
     }
 
     /// Feeds one reply; returns true when the slot is complete (and answered).
     pub(crate) fn feed(&mut self, value: Value) -> bool {
         if !self.collect {
+            if let Some(end) = self.ends.take() {
+                end.answered(&value);
+            }
             if let Some(ticket) = self.cache.take() {
                 ticket.store(&value);
             }
@@ -104,6 +178,10 @@ impl Slot {
         }
         self.acc.push(value);
         if self.acc.len() == self.replies {
+            if let (Some(end), Some(last)) = (self.ends.take(), self.acc.last()) {
+                // An atomic pipeline: EXEC's answer ends the transaction.
+                end.answered(last);
+            }
             if let Some(tx) = self.tx.take() {
                 let _ = tx.send(Ok(Value::Array(std::mem::take(&mut self.acc))));
             }
@@ -159,7 +237,7 @@ pub(crate) struct Shared {
     pub(crate) exclusive: bool,
     /// The kinds of connection state ([`StateChange`] bits) that commands
     /// sent on this dedicated connection changed.
-    pub(crate) conn_state: AtomicU8,
+    pub(crate) conn_state: Arc<StateCell>,
     /// Blocking commands in flight on this dedicated connection.
     pub(crate) blocking: Arc<AtomicUsize>,
     /// Where to connect, when it can change between connections.
@@ -187,7 +265,7 @@ impl Shared {
             exclusive,
             resolver: None,
             counters: Default::default(),
-            conn_state: AtomicU8::new(0),
+            conn_state: Arc::new(StateCell::default()),
             blocking: Arc::new(AtomicUsize::new(0)),
             permits,
             state: Mutex::new(State {
@@ -206,14 +284,21 @@ impl Shared {
 
     /// Records that a command changed the connection's state.
     pub(crate) fn mark_state(&self, change: StateChange) {
-        self.conn_state
-            .fetch_or(state_bit(change), Ordering::AcqRel);
+        let bit = state_bit(change);
+        if bit != 0 {
+            self.conn_state.mark(bit);
+        }
     }
 
     /// The state changes recorded so far, cleared (the caller undoes them or
     /// replaces the connection).
     pub(crate) fn take_state(&self) -> u8 {
-        self.conn_state.swap(0, Ordering::AcqRel)
+        self.conn_state.take()
+    }
+
+    /// A note for the slot of a command that ends a transaction.
+    pub(crate) fn transaction_end(&self) -> StateEnd {
+        self.conn_state.end(state_bit(StateChange::Transaction))
     }
 
     /// Called by the driver, under the lock, when the connection ended by
@@ -221,7 +306,7 @@ impl Shared {
     /// `reset_connection()`, and what is queued fails with the returned error
     /// instead of running on a new connection without that state.
     pub(crate) fn connection_lost(&self, st: &mut State) -> Option<Error> {
-        if !self.exclusive || self.conn_state.load(Ordering::Acquire) == 0 {
+        if !self.exclusive || self.conn_state.bits() == 0 {
             return None;
         }
         st.state_lost = true;
@@ -248,6 +333,8 @@ pub(crate) fn state_bit(change: StateChange) -> u8 {
         StateChange::Transaction => 1,
         StateChange::Database => 2,
         StateChange::Session => 4,
+        // Ends state rather than making any (see `StateEnd`).
+        StateChange::TransactionEnd => 0,
     }
 }
 

@@ -24,7 +24,7 @@ impl Client {
     /// state is undone or the connection is reset. A pool uses it to reset a
     /// client before handing it to the next user.
     pub fn connection_state_changed(&self) -> bool {
-        self.shared().conn_state.load(Ordering::Acquire) != 0
+        self.shared().conn_state.bits() != 0
     }
 
     /// Records a state change made by a command sent outside the usual path (a pipeline).

@@ -21,6 +21,7 @@ use super::routing::{self, Route};
 use super::shared::{BlockingMark, Slot};
 use super::{Client, Handle};
 use crate::cmd::Cmd;
+use crate::command_info::StateChange;
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
@@ -187,6 +188,17 @@ impl Client {
                     self.permits().add_permits(1);
                 }
                 Err(e)
+            }
+            Route::Dedicated(StateChange::TransactionEnd) => {
+                // Its answer clears the transaction state (unless a state
+                // change was sent after it).
+                let mut slot = Slot::single(None);
+                slot.ends = Some(shared.transaction_end());
+                Ok(Submitted::sent(self.enqueue_slot(
+                    cmd,
+                    permit_held,
+                    slot,
+                )?))
             }
             Route::Dedicated(change) => {
                 // Recorded before it can be sent: a connection lost from here

@@ -568,7 +568,7 @@ async fn asking_call(node: &Client, cmd: &Cmd) -> Result<Value> {
         node
     };
     node.permit().await?;
-    let rx = node.enqueue_encoded(bytes, 2, blocks.then_some(None))?;
+    let rx = node.enqueue_encoded(bytes, 2, blocks.then_some(None), false)?;
     let name = CommandName::of(cmd);
     match crate::client::request::finish_rx::<Value>(&name, rx.await)? {
         Value::Array(mut replies) if replies.len() == 2 => match replies.pop() {

@@ -51,6 +51,9 @@ pub enum ConnectionUse {
 pub enum StateChange {
     /// A transaction (`WATCH`, `MULTI`): undone with `DISCARD` and `UNWATCH`.
     Transaction,
+    /// Ends a transaction (`EXEC`, `DISCARD`, `UNWATCH`): once it is
+    /// answered, the connection holds no transaction any more.
+    TransactionEnd,
     /// The selected database (`SELECT`): undone with a `SELECT` of the configured one.
     Database,
     /// Anything else (tracking, authentication, protocol, read-only mode):
