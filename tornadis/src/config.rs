@@ -509,10 +509,14 @@ impl<T> ConfigBuilder<T> {
     /// The most side connections a shared client opens at once for blocking
     /// commands (BLPOP, XREAD BLOCK, ...), which run on a connection of their
     /// own so that they do not stall other callers (default
-    /// 32). A blocking command that finds them all in use waits until one
-    /// is free; its own timeout starts once it is sent. Dedicated and pooled
-    /// clients run blocking commands on their own connection and never open
-    /// side connections.
+    /// 32), so that a burst of blocking commands cannot open a connection
+    /// each. A blocking command that finds them all in use waits until one
+    /// is free; its own timeout starts once it is sent. So with more
+    /// commands that block for long (one `BLPOP key 0` per worker task) than
+    /// this bound, the extra ones wait for one of those to be answered: raise
+    /// the bound to the number of such workers, or give each worker a
+    /// dedicated client. Dedicated and pooled clients run blocking commands
+    /// on their own connection and never open side connections.
     pub fn max_blocking_connections(mut self, n: usize) -> Self {
         self.config.max_blocking_connections = n;
         self
