@@ -46,7 +46,7 @@ impl Backoff {
         self.seed ^= self.seed << 17;
         let jitter = 0.5 + (self.seed % 1000) as f64 / 2000.0;
         let delay = self.current.mul_f64(jitter);
-        self.current = (self.current * 2).min(self.max);
+        self.current = self.current.saturating_mul(2).min(self.max);
         delay
     }
 }

@@ -72,6 +72,12 @@ impl Cmd {
         c
     }
 
+    /// Attaches the spec table's metadata found for a raw command, so that
+    /// later steps (routing, error messages) need no second lookup.
+    pub(crate) fn attach_info(&mut self, info: &'static CommandInfo) {
+        self.info = Some(info);
+    }
+
     /// The spec table's metadata for this command, when it came from a typed
     /// method (raw commands built with [`cmd`] have none attached).
     pub fn info(&self) -> Option<&'static CommandInfo> {

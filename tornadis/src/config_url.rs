@@ -12,18 +12,51 @@ fn bad(url_hint: &str, why: impl std::fmt::Display) -> Error {
     ))
 }
 
-/// The URL with any password replaced, for error messages.
+/// The URL with every password replaced, for error messages: the password
+/// of the user-info part (`user:password@` or the `password@` short form)
+/// and the value of a `password` or `pass` query parameter.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:********{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
+    const MASK: &str = "********";
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let mut out = String::with_capacity(url.len());
+    let body = match main.find("://") {
+        Some(s) => {
+            out.push_str(&main[..s + 3]);
+            &main[s + 3..]
+        }
+        None => main,
+    };
+    match body.rfind('@') {
+        Some(at) => {
+            if let Some((user, _)) = body[..at].split_once(':') {
+                out.push_str(user);
+                out.push(':');
+            }
+            out.push_str(MASK);
+            out.push_str(&body[at..]);
+        }
+        None => out.push_str(body),
+    }
+    if let Some(q) = query {
+        out.push('?');
+        for (i, pair) in q.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            match pair.split_once('=') {
+                Some((k, _)) if matches!(k, "password" | "pass") => {
+                    out.push_str(k);
+                    out.push('=');
+                    out.push_str(MASK);
+                }
+                _ => out.push_str(pair),
             }
         }
-        _ => url.split('?').next().unwrap_or_default().to_string(),
     }
+    out
 }
 
 pub(crate) fn parse(url: &str) -> Result<Config> {
@@ -173,11 +206,16 @@ fn parse_db(hint: &str, s: &str) -> Result<i64> {
         .ok_or_else(|| bad(hint, format!("database {s:?} is not a non-negative number")))
 }
 
+/// A number of seconds (fractions allowed). One too large for a `Duration`
+/// (`1e30`, `inf`) saturates: it means "wait practically forever".
 fn parse_secs(hint: &str, key: &str, s: &str) -> Result<Duration> {
-    s.parse::<f64>()
-        .ok()
-        .and_then(|f| Duration::try_from_secs_f64(f).ok())
-        .ok_or_else(|| bad(hint, format!("{key} {s:?} is not a number of seconds")))
+    match s.parse::<f64>() {
+        Ok(f) if f >= 0.0 => Ok(Duration::try_from_secs_f64(f).unwrap_or(Duration::MAX)),
+        _ => Err(bad(
+            hint,
+            format!("{key} {s:?} is not a non-negative number of seconds"),
+        )),
+    }
 }
 
 fn percent_decode(hint: &str, s: &str) -> Result<String> {
@@ -278,11 +316,17 @@ mod tests {
             "redis://u:topsecret@h?protocol=9",
             "redis://h?read_timeout=-1",
             "redis://u:%zz@h",
+            "redis://topsecret@h:notaport",
+            "redis://h:notaport?password=top@secret",
+            "redis://h:notaport?password=topsecret",
+            "redis://:top@secret@h:x",
+            "unix://topsecret@/tmp/s?nope=1",
         ] {
             let e = parse(url).unwrap_err();
             assert!(e.is_client(), "{url}: {e}");
             let text = format!("{e} {e:?}");
             assert!(!text.contains("topsecret"), "{url}: {text}");
+            assert!(!text.contains("top@secret"), "{url}: {text}");
         }
     }
 
@@ -310,6 +354,16 @@ mod tests {
         assert_eq!(c.db, 1);
         assert!(!format!("{c:?}").contains("topsecret"));
         assert!(!parse("redis://h").unwrap().uses_tls());
+    }
+
+    #[test]
+    fn huge_timeouts_saturate() {
+        let c = parse("redis://h?read_timeout=1e19&connect_timeout=1e300").unwrap();
+        assert_eq!(c.read_timeout, Some(Duration::from_secs_f64(1e19)));
+        assert_eq!(c.connect_timeout, Some(Duration::MAX));
+        let c = parse("redis://h?read_timeout=inf").unwrap();
+        assert_eq!(c.read_timeout, Some(Duration::MAX));
+        assert!(parse("redis://h?read_timeout=NaN").is_err());
     }
 
     #[test]

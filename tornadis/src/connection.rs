@@ -159,7 +159,7 @@ async fn open_stream(config: &Config) -> Result<Stream> {
 
 /// Sends one command and reads its reply (only used during the handshake,
 /// before the connection is shared).
-async fn round_trip(conn: &mut Connection, cmd: &Cmd) -> Result<Value> {
+async fn round_trip(conn: &mut Connection, addr: &ServerAddr, cmd: &Cmd) -> Result<Value> {
     let mut out = BytesMut::with_capacity(cmd.encoded_len());
     cmd.write_to(&mut out);
     conn.stream
@@ -167,7 +167,11 @@ async fn round_trip(conn: &mut Connection, cmd: &Cmd) -> Result<Value> {
         .await
         .map_err(|e| Error::connection("connection lost during the handshake").with_source(e))?;
     loop {
-        if let Some(v) = conn.decoder.decode(&mut conn.read_buf)? {
+        let decoded = match conn.decoder.decode(&mut conn.read_buf) {
+            Ok(v) => v,
+            Err(e) => return Err(not_resp(addr, &conn.read_buf, e)),
+        };
+        if let Some(v) = decoded {
             // RESP3 servers may push messages at any time; none are expected
             // during the handshake, so skip them rather than mistake them for replies.
             if matches!(v, Value::Push(_)) {
@@ -189,6 +193,25 @@ async fn round_trip(conn: &mut Connection, cmd: &Cmd) -> Result<Value> {
             ));
         }
     }
+}
+
+/// The error for a handshake reply that is not RESP: the peer is most
+/// likely not a Redis server at all (a web server, another database, a TLS
+/// port spoken to in plain text). Shows its first bytes, escaped.
+fn not_resp(addr: &ServerAddr, buf: &[u8], cause: Error) -> Error {
+    let head = &buf[..buf.len().min(24)];
+    let shown: String = head.escape_ascii().to_string();
+    let hint = if head.starts_with(b"HTTP/") {
+        " (an HTTP server)"
+    } else if head.first() == Some(&0x15) || head.first() == Some(&0x16) {
+        " (a TLS endpoint: use rediss:// and the `tls` feature)"
+    } else {
+        ""
+    };
+    Error::protocol(format!(
+        "the peer at {addr} is not a Redis server{hint}: it answered the handshake with          \"{shown}\", which is not RESP; check the host and port ({})",
+        cause.detail()
+    ))
 }
 
 fn auth_error(value: Value, what: &str) -> Error {
@@ -220,7 +243,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
         if let Some(name) = &config.client_name {
             hello.arg("SETNAME").arg(name.as_str());
         }
-        match round_trip(&mut conn, &hello).await? {
+        match round_trip(&mut conn, &config.addr, &hello).await? {
             Value::Error(e) if is_unknown_hello(e.as_bytes()) => {
                 // Servers before 6.0 do not know HELLO (or refuse RESP3): speak RESP2.
             }
@@ -238,7 +261,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
                 auth.arg(user.as_str());
             }
             auth.arg(pw.expose());
-            match round_trip(&mut conn, &auth).await? {
+            match round_trip(&mut conn, &config.addr, &auth).await? {
                 Value::SimpleString(_) => {}
                 other => return Err(auth_error(other, "AUTH")),
             }
@@ -246,7 +269,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
         if let Some(name) = &config.client_name {
             let mut setname = crate::cmd::cmd("CLIENT");
             setname.arg("SETNAME").arg(name.as_str());
-            if let Value::Error(e) = round_trip(&mut conn, &setname).await? {
+            if let Value::Error(e) = round_trip(&mut conn, &config.addr, &setname).await? {
                 return Err(Error::from_server(e).with_command("CLIENT SETNAME"));
             }
         }
@@ -257,7 +280,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
     if config.db != 0 {
         let mut select = crate::cmd::cmd("SELECT");
         select.arg(config.db);
-        if let Value::Error(e) = round_trip(&mut conn, &select).await? {
+        if let Value::Error(e) = round_trip(&mut conn, &config.addr, &select).await? {
             return Err(Error::from_server(e)
                 .with_kind(ErrorKind::Auth)
                 .with_command(format!("SELECT {}", config.db)));
@@ -265,7 +288,9 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
     }
     if config.readonly {
         // A cluster replica serves reads only to connections that ask for it.
-        if let Value::Error(e) = round_trip(&mut conn, &crate::cmd::cmd("READONLY")).await? {
+        if let Value::Error(e) =
+            round_trip(&mut conn, &config.addr, &crate::cmd::cmd("READONLY")).await?
+        {
             return Err(Error::from_server(e).with_command("READONLY"));
         }
     }
@@ -285,7 +310,7 @@ async fn enable_tracking(config: &Config, conn: &mut Connection) -> Result<()> {
     }
     let mut tracking = crate::cmd::cmd("CLIENT");
     tracking.arg("TRACKING").arg("ON");
-    if let Value::Error(e) = round_trip(conn, &tracking).await? {
+    if let Value::Error(e) = round_trip(conn, &config.addr, &tracking).await? {
         return Err(Error::from_server(e).with_command("CLIENT TRACKING"));
     }
     Ok(())

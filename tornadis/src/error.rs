@@ -130,11 +130,10 @@ impl Error {
 
     /// Puts `context` in front of the detail (e.g. the position in a pipeline).
     pub(crate) fn with_context(mut self, context: impl std::fmt::Display) -> Self {
+        // A server error prints its reply after the detail: the context
+        // alone becomes the detail, so the reply is shown once.
         self.inner.detail = if self.inner.detail.is_empty() {
-            match &self.inner.server {
-                Some(s) => format!("{context}: {s}").into(),
-                None => context.to_string().into(),
-            }
+            context.to_string().into()
         } else {
             format!("{context}: {}", self.inner.detail).into()
         };

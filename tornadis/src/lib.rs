@@ -37,7 +37,7 @@
 //! - [`cluster`]: [`ClusterClient`](cluster::ClusterClient): slot routing, redirects, the slot map.
 //! - [`sentinel`]: a client that follows a Sentinel-managed primary through failovers.
 //! - `observe`: `tracing` and `metrics` hooks (features of the same names); counters are in [`Stats`].
-//! - `backoff`: the reconnect delay shared by the drivers.
+//! - `backoff`: the reconnect delay shared by the drivers; `deadline`: deadlines that saturate.
 //! - `error`: [`Error`] and [`ErrorKind`].
 //! - [`testing`]: [`MockClient`](testing::MockClient), a test double for users' own unit tests.
 //! - `script`: [`Script`], Lua scripts run by digest and loaded on demand.
@@ -61,6 +61,7 @@ pub mod commands;
 mod config;
 mod config_url;
 mod connection;
+mod deadline;
 mod error;
 mod executor;
 mod observe;

@@ -23,7 +23,7 @@ use crate::resp::Value;
 use crate::value::{FromValue, ToArgs};
 
 /// Encoded commands back to back, with their names for error messages.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 struct Batch {
     buf: BytesMut,
     /// Where each command starts in `buf`.
@@ -40,6 +40,16 @@ struct Batch {
     blocking_wait: Option<std::time::Duration>,
     /// The last command looked up in the spec table (batches repeat commands).
     last_info: Option<&'static crate::command_info::CommandInfo>,
+}
+
+impl std::fmt::Debug for Batch {
+    /// Never the encoded bytes: they hold argument values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("commands", &self.names.len())
+            .field("bytes", &self.buf.len())
+            .finish()
+    }
 }
 
 impl Batch {
@@ -222,12 +232,24 @@ fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Valu
 /// assert_eq!(replies[2].as_ref().unwrap_err().code(), Some("WRONGTYPE"));
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Pipeline {
     batch: Batch,
     atomic: bool,
     /// Reused to encode each stacked command (no allocation per command).
     scratch: Cmd,
+}
+
+impl std::fmt::Debug for Pipeline {
+    /// Shows the command names and whether it is atomic, never argument
+    /// values (an `AUTH` in a pipeline holds a password), as [`Cmd`] does.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.batch.names.iter().map(CommandName::as_str).collect();
+        f.debug_struct("Pipeline")
+            .field("commands", &names)
+            .field("atomic", &self.atomic)
+            .finish()
+    }
 }
 
 impl Pipeline {

@@ -355,7 +355,7 @@ impl Cache {
     /// error or the key was invalidated meanwhile.
     fn store(&self, ticket: &Ticket, value: &Value) {
         let size = approx_size(&ticket.cmd) + approx_size(&ticket.key) + value_size(value);
-        let expires = self.config.ttl.map(|ttl| Instant::now() + ttl);
+        let expires = self.config.ttl.map(crate::deadline::from_now);
         let mut inner = self.lock();
         let epoch = inner.release(&ticket.key);
         if inner.generation != ticket.generation || epoch != Some(ticket.epoch) {

@@ -61,9 +61,17 @@ impl<'a, R: FromValue> IntoFuture for Request<'a, R> {
     type IntoFuture = ResponseFuture<'a, R>;
 
     fn into_future(self) -> ResponseFuture<'a, R> {
+        let mut cmd = self.cmd;
+        if cmd.info().is_none() {
+            // One lookup for a raw command, kept for routing and for errors
+            // that name it with its subcommand ("SCRIPT LOAD", not "SCRIPT").
+            if let Some(info) = super::routing::info_of(&cmd) {
+                cmd.attach_info(info);
+            }
+        }
         ResponseFuture {
-            name: CommandName::of(&self.cmd),
-            state: State::Init(self.client, self.cmd),
+            name: CommandName::of(&cmd),
+            state: State::Init(self.client, cmd),
             _reply: PhantomData,
         }
     }
@@ -78,7 +86,7 @@ pub(crate) enum CommandName {
 
 impl CommandName {
     pub(crate) fn of(cmd: &Cmd) -> Self {
-        match cmd.info() {
+        match super::routing::info_of(cmd) {
             Some(info) => CommandName::Static(info.name),
             None => CommandName::Owned(cmd.name().into_boxed_str()),
         }

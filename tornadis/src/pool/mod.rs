@@ -185,7 +185,10 @@ impl ClientPool {
         let inner = &self.inner;
         inner.check_usable()?;
         inner.ensure_reaper();
-        let deadline = inner.settings.acquire_timeout.map(|t| Instant::now() + t);
+        let deadline = inner
+            .settings
+            .acquire_timeout
+            .map(crate::deadline::from_now);
         let permit = match &inner.permits {
             None => None,
             Some(sem) => match within(deadline, sem.clone().acquire_owned()).await {

@@ -28,7 +28,7 @@ pub(super) fn period(settings: &Settings) -> Option<Duration> {
 /// task holds only a weak reference, so it never keeps a pool alive.
 pub(super) fn spawn(pool: Weak<Inner>, period: Duration) {
     tokio::spawn(async move {
-        let start = tokio::time::Instant::now() + period;
+        let start = crate::deadline::from_now(period);
         let mut ticks = tokio::time::interval_at(start, period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {

@@ -276,7 +276,7 @@ impl<'a> Session<'a> {
             if self.read_buf.capacity() - self.read_buf.len() < size / 4 {
                 self.read_buf.reserve(size);
             }
-            let deadline = read_timeout.map(|t| self.last_read + t);
+            let deadline = read_timeout.map(|t| crate::deadline::after(self.last_read, t));
             let waiting = !self.inflight.is_empty() && deadline.is_some();
             let writing = self.wpos < self.wbuf.len();
             tokio::select! {

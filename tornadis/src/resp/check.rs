@@ -207,7 +207,7 @@ impl Checker {
                 }
             }
             b';' | b'.' => return Err(bad("streamed string chunks are not supported", start)),
-            _ => return Err(bad(&format!("unknown RESP type byte 0x{ty:02x}"), start)),
+            _ => return Err(super::lex::unknown_type(ty, start)),
         })
     }
 

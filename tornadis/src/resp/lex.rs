@@ -26,6 +26,20 @@ pub(super) fn bad(what: &str, at: usize) -> Error {
     Error::protocol(format!("{what} at byte offset {at}"))
 }
 
+/// A frame that starts with a byte no RESP type has: most often the peer
+/// is not a Redis server at all (`H` of an HTTP status line, say).
+pub(super) fn unknown_type(ty: u8, at: usize) -> Error {
+    let shown = if ty.is_ascii_graphic() {
+        format!(" ({:?})", ty as char)
+    } else {
+        String::new()
+    };
+    Error::protocol(format!(
+        "unknown RESP type byte 0x{ty:02x}{shown} at byte offset {at}: the peer does not speak \
+         RESP here; check that the address is a Redis server's"
+    ))
+}
+
 /// Reads `[+-]digits\r\n` starting at `at` (just after the type byte).
 /// Returns the value and the offset just past the line feed.
 pub(super) fn int_line(buf: &[u8], at: usize) -> Result<Option<(i64, usize)>, Error> {

@@ -260,7 +260,7 @@ fn element(frame: &Bytes, pos: &mut usize) -> Result<Item, Error> {
                 }),
             });
         }
-        _ => return Err(bad(&format!("unknown RESP type byte 0x{ty:02x}"), start)),
+        _ => return Err(super::lex::unknown_type(ty, start)),
     };
     Ok(Item::Value(value))
 }
