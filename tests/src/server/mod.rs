@@ -6,6 +6,7 @@
 //! kills and reaps the process and removes the directory.
 
 mod builder;
+mod kind;
 mod launch;
 mod tls;
 
@@ -17,8 +18,9 @@ use std::time::{Duration, Instant};
 
 use builder::Mode;
 pub use builder::{RedisServerBuilder, DEFAULT_STARTUP_TIMEOUT};
+pub use kind::{ServerKind, SERVER_KIND_VAR};
 use launch::{fail, launch, tail, LaunchError, Paths};
-pub use tls::{redis_supports_tls, ClientAuth, TestCerts};
+pub use tls::{redis_supports_tls, supports_tls, ClientAuth, TestCerts};
 
 use crate::cli;
 use crate::ports::{self, PortReservation};
@@ -59,6 +61,11 @@ impl RedisServer {
     /// A builder for a server with options.
     pub fn builder() -> RedisServerBuilder {
         RedisServerBuilder::default()
+    }
+
+    /// Which server program runs (Redis or Valkey).
+    pub fn kind(&self) -> ServerKind {
+        self.builder.server_kind()
     }
 
     /// The TCP port.

@@ -17,7 +17,7 @@ use rcgen::{
     KeyPair, KeyUsagePurpose,
 };
 
-use crate::binaries;
+use super::kind::ServerKind;
 
 /// A certificate authority with a server and a client certificate it
 /// signed, all PEM, generated fresh (P-256 keys) for each call.
@@ -186,15 +186,24 @@ impl TlsListener {
 }
 
 /// Whether the `redis-server` binary was built with TLS (`BUILD_TLS=yes`).
-///
-/// Probed once by starting it with TLS options and certificate files that
-/// do not exist: a TLS build fails to load them, a build without TLS
-/// rejects the options themselves.
 pub fn redis_supports_tls() -> bool {
-    static SUPPORTED: OnceLock<bool> = OnceLock::new();
-    *SUPPORTED.get_or_init(|| {
+    supports_tls(ServerKind::Redis)
+}
+
+/// Whether the server binary of `kind` was built with TLS (`BUILD_TLS=yes`).
+///
+/// Probed once per kind by starting it with TLS options and certificate
+/// files that do not exist: a TLS build fails to load them, a build
+/// without TLS rejects the options themselves.
+pub fn supports_tls(kind: ServerKind) -> bool {
+    static SUPPORTED: [OnceLock<bool>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = match kind {
+        ServerKind::Redis => &SUPPORTED[0],
+        ServerKind::Valkey => &SUPPORTED[1],
+    };
+    *slot.get_or_init(|| {
         let missing = "/nonexistent/tornadis-tls-probe.pem";
-        let output = Command::new(binaries::redis_server())
+        let output = Command::new(kind.binary())
             .args(["--port", "0", "--tls-port", "1"])
             .args(["--tls-cert-file", missing, "--tls-key-file", missing])
             .args(["--tls-ca-cert-file", missing])
