@@ -21,7 +21,7 @@
 //! - `cmd`: [`Cmd`], a command encoded once into RESP bytes.
 //! - `config`: [`Config`] and its builder, `redis://` and `unix://` URLs.
 //! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
-//! - `tls` (feature `tls`): [`TlsConfig`] and the rustls handshake.
+//! - `tls` (feature `tls`): `TlsConfig` and the rustls handshake.
 //! - `client`: the [`Client`] handle and the driver task that owns each connection;
 //!   the one routing decision per command (`client/routing.rs`: any connection,
 //!   the caller's own, dedicated, a side connection, or never), connection
