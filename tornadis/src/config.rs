@@ -121,6 +121,8 @@ pub struct Config {
     pub(crate) tls: Option<TlsConfig>,
     /// Client-side caching; `None` (the default) for none.
     pub(crate) client_cache: Option<crate::client::CacheConfig>,
+    /// Asked for the user name and password before each connection attempt.
+    pub(crate) credentials: Option<crate::credentials::Provider>,
 }
 
 impl Default for Config {
@@ -151,6 +153,7 @@ impl Default for Config {
             readonly: false,
             tls: None,
             client_cache: None,
+            credentials: None,
         }
     }
 }
@@ -365,6 +368,12 @@ impl<T> ConfigBuilder<T> {
             error: None,
             _target: PhantomData,
         }
+    }
+
+    /// Changes the configuration (for setters kept beside their feature).
+    pub(crate) fn map_config(mut self, f: impl FnOnce(&mut Config)) -> Self {
+        f(&mut self.config);
+        self
     }
 
     /// Takes every setting from a URL (see [`Config::from_url`]); later calls override it.

@@ -97,23 +97,34 @@ pub(crate) struct Connection {
     pub(crate) decoder: Decoder,
     /// The protocol the server agreed to.
     pub(crate) protocol: Protocol,
+    /// When to authenticate again (the credentials provider said).
+    #[allow(dead_code)] // read by the re-authentication schedule
+    pub(crate) refresh_after: Option<std::time::Duration>,
 }
 
-/// Opens a socket to `config.addr` and runs the handshake, all within `connect_timeout`.
+/// Opens a socket to `config.addr` and runs the handshake, all within
+/// `connect_timeout` (which also bounds asking the credentials provider).
 pub(crate) async fn connect(config: &Config) -> Result<Connection> {
+    let started = tokio::time::Instant::now();
+    let creds = crate::credentials::ForConnection::ask(config).await?;
+    let config = creds.config.as_ref().unwrap_or(config);
     let open = async {
         let stream = open_stream(config).await?;
         handshake(config, stream).await
     };
-    match config.connect_timeout {
-        Some(t) => tokio::time::timeout(t, open).await.unwrap_or_else(|_| {
+    let opened = match config.connect_timeout {
+        Some(t) => tokio::time::timeout(t.saturating_sub(started.elapsed()), open).await.unwrap_or_else(|_| {
             Err(Error::timeout(format!(
                 "connecting to {} took longer than the connect timeout of {:?}; check the server is reachable or raise connect_timeout",
                 config.addr, t
             )))
         }),
         None => open.await,
-    }
+    };
+    opened.map(|conn| Connection {
+        refresh_after: creds.refresh_after,
+        ..conn
+    })
 }
 
 async fn open_stream(config: &Config) -> Result<Stream> {
@@ -229,6 +240,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
         read_buf: BytesMut::with_capacity(config.read_buffer_size),
         decoder: Decoder::default(),
         protocol: Protocol::Resp2,
+        refresh_after: None,
     };
     let mut authenticated = false;
     if config.protocol == Protocol::Resp3 {

@@ -32,7 +32,11 @@ pub enum ErrorKind {
     Decode,
     /// No reply (or no connection) came within the configured time.
     Timeout,
-    /// The handshake failed: authentication was refused or a database could not be selected.
+    /// The handshake failed: authentication was refused or a database could
+    /// not be selected; or the [`CredentialsProvider`](crate::CredentialsProvider)
+    /// failed or did not answer within the connect timeout (then
+    /// [`Error::code`] is `None` and the source is the provider's error).
+    /// Not retried like a network error.
     Auth,
     /// A MULTI/EXEC transaction was aborted because a WATCHed key changed;
     /// nothing in it ran, and running it again is safe.

@@ -21,6 +21,8 @@
 //! - `cmd`: [`Cmd`], a command encoded once into RESP bytes.
 //! - `config`: [`Config`] and its builder, `redis://` and `unix://` URLs.
 //! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
+//! - `credentials`: [`CredentialsProvider`], asked for the user name and password
+//!   before every connection attempt (rotating passwords, short-lived tokens).
 //! - `tls` (feature `tls`): `TlsConfig` and the rustls handshake.
 //! - `client`: the [`Client`] handle and the driver task that owns each connection;
 //!   the one routing decision per command (`client/routing.rs`: any connection,
@@ -61,6 +63,7 @@ pub mod commands;
 mod config;
 mod config_url;
 mod connection;
+mod credentials;
 mod deadline;
 mod error;
 mod executor;
@@ -91,6 +94,10 @@ pub use client::{CacheConfig, CacheStats};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};
 pub use commands::Commands;
 pub use config::{Config, ConfigBuilder, FromConfig, Protocol, Secret, ServerAddr};
+pub use credentials::{
+    credentials_fn, Credentials, CredentialsFn, CredentialsFuture, CredentialsProvider,
+    ProviderError,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use executor::Executor;
 pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};

@@ -48,7 +48,9 @@ async fn run(shared: Arc<Shared>) {
                     for w in st.connect_waiters.drain(..) {
                         let _ = w.send(Err(error.clone()));
                     }
+                    // Refused credentials do not get better by waiting.
                     let give_up = !config.autoconnect
+                        || error.is_auth()
                         || st.close_now
                         || st.slots.is_empty()
                         || since.elapsed() >= config.reconnect_wait;

@@ -57,6 +57,12 @@ async fn run(shared: Arc<Shared>) {
                     let mut st = shared.lock();
                     st.answer_connect_waiters(&Err(error.clone()));
                     expire_ops(&mut st, config.reconnect_wait, &error);
+                    if error.is_auth() {
+                        // Refused credentials do not get better by waiting:
+                        // the commands waiting fail now, and the remembered
+                        // subscriptions are restored once credentials work.
+                        st.fail_ops(&error);
+                    }
                     let stop = !config.autoconnect || st.close_now || st.handles_gone;
                     if stop || (st.ops.is_empty() && st.subs.is_empty()) {
                         Some(give_up(&mut st, error, config.autoconnect))

@@ -1,0 +1,255 @@
+//! Credentials providers against real servers: asked before every
+//! connection attempt by clients, pub/sub clients, pool members, cluster
+//! nodes and sentinel data connections; a failing or hanging provider is an
+//! authentication error within the connect timeout; secrets never shown.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tornadis::cluster::ClusterClient;
+use tornadis::sentinel::SentinelClient;
+use tornadis::{
+    credentials_fn, Client, ClientPool, Config, Credentials, CredentialsProvider, PubSubClient,
+};
+use tornadis_tests::{RedisCluster, RedisServer, SentinelGroup};
+
+const USER: &str = "rotating";
+const FIRST: &str = "First-5d1e-Distinctive";
+const SECOND: &str = "Second-8c2f-Distinctive";
+
+/// A provider whose password a test changes, counting how often it is asked.
+#[derive(Clone, Default)]
+struct Rotating {
+    password: Arc<Mutex<String>>,
+    asked: Arc<AtomicUsize>,
+}
+
+impl Rotating {
+    fn new(password: &str) -> Rotating {
+        let r = Rotating::default();
+        r.set(password);
+        r
+    }
+
+    fn set(&self, password: &str) {
+        *self.password.lock().unwrap() = password.to_string();
+    }
+
+    fn asked(&self) -> usize {
+        self.asked.load(Ordering::SeqCst)
+    }
+
+    fn provider(&self) -> impl CredentialsProvider {
+        let this = self.clone();
+        credentials_fn(move || {
+            let this = this.clone();
+            async move {
+                this.asked.fetch_add(1, Ordering::SeqCst);
+                let password = this.password.lock().unwrap().clone();
+                Ok(Credentials::new(USER, password))
+            }
+        })
+    }
+}
+
+fn acl_server() -> RedisServer {
+    RedisServer::builder()
+        .acl_user(USER, FIRST, "+@all ~* &*")
+        .start()
+}
+
+fn config(port: u16, provider: impl CredentialsProvider) -> Config {
+    Config::builder()
+        .port(port)
+        .credentials_provider(provider)
+        .build()
+        .unwrap()
+}
+
+async fn whoami(client: &Client) -> String {
+    client.call_as(("ACL", "WHOAMI")).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_new_connection_asks_the_provider() {
+    let server = acl_server();
+    let rotating = Rotating::new(FIRST);
+    let client = Client::new(config(server.port(), rotating.provider())).unwrap();
+    assert_eq!(whoami(&client).await, USER);
+    assert_eq!(rotating.asked(), 1);
+
+    // The password changes on the server and in the provider: the live
+    // connection goes on, and a new one uses the new password.
+    server.cli(&["ACL", "SETUSER", USER, "resetpass", &format!(">{SECOND}")]);
+    rotating.set(SECOND);
+    assert_eq!(whoami(&client).await, USER);
+    let dedicated = client.dedicated().unwrap();
+    assert_eq!(whoami(&dedicated).await, USER);
+    assert_eq!(rotating.asked(), 2);
+
+    // A reconnect asks again.
+    client.disconnect();
+    while client.is_connected() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(whoami(&client).await, USER);
+    assert_eq!(rotating.asked(), 3);
+    assert_eq!(client.connection_count(), 2);
+
+    // Nothing shows the secret.
+    let text = format!("{:?} {:?} {client:?}", client.config(), dedicated.config());
+    assert!(!text.contains(SECOND) && !text.contains(FIRST), "{text}");
+}
+
+#[tokio::test]
+async fn a_refused_password_from_the_provider_is_an_auth_error_at_once() {
+    let server = acl_server();
+    let rotating = Rotating::new("Wrong-Distinctive");
+    let client = Client::new(config(server.port(), rotating.provider())).unwrap();
+    let start = Instant::now();
+    let e = client.call("PING").await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert_eq!(e.code(), Some("WRONGPASS"), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "not retried for the reconnect wait: {:?}",
+        start.elapsed()
+    );
+    assert!(!format!("{e} {e:?}").contains("Wrong-Distinctive"), "{e:?}");
+    // Fixed in the provider: the next request asks again and works.
+    rotating.set(FIRST);
+    assert_eq!(whoami(&client).await, USER);
+}
+
+#[tokio::test]
+async fn a_failing_provider_is_an_auth_error_within_the_connect_timeout() {
+    let server = acl_server();
+    let failing =
+        credentials_fn(|| async { Err::<Credentials, _>("the token service is down".into()) });
+    // Defaults otherwise: the connect timeout is what bounds the wait.
+    let client = Client::new(config(server.port(), failing)).unwrap();
+    let start = Instant::now();
+    let e = client.call("PING").await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert_eq!(e.code(), None, "no server reply is involved: {e}");
+    assert!(e.to_string().contains("credentials provider failed"), "{e}");
+    assert!(e.to_string().contains("the token service is down"), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(!client.is_connected());
+
+    // One that never answers is cut by the connect timeout.
+    let hanging = credentials_fn(std::future::pending);
+    let client = Client::builder()
+        .port(server.port())
+        .connect_timeout(Duration::from_millis(400))
+        .credentials_provider(hanging)
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let e = client.call("PING").await.unwrap_err();
+    let took = start.elapsed();
+    assert!(e.is_auth(), "{e}");
+    assert!(e.to_string().contains("did not answer"), "{e}");
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_millis(1500),
+        "{took:?}"
+    );
+
+    // The same on a pub/sub client.
+    let failing = credentials_fn(|| async { Err::<Credentials, _>("no token".into()) });
+    let pubsub = PubSubClient::new(config(server.port(), failing)).unwrap();
+    let start = Instant::now();
+    let e = pubsub.pubsub_subscribe("news").await.unwrap_err();
+    assert!(e.is_auth(), "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn pubsub_clients_and_pool_members_ask_the_provider() {
+    let server = acl_server();
+    let rotating = Rotating::new(FIRST);
+
+    let pubsub = PubSubClient::new(config(server.port(), rotating.provider())).unwrap();
+    pubsub.pubsub_subscribe("news").await.unwrap();
+    assert_eq!(rotating.asked(), 1);
+    let clients = server.cli(&["CLIENT", "LIST"]);
+    assert!(clients.contains(&format!("user={USER}")), "{clients}");
+
+    let pool = ClientPool::builder()
+        .config(config(server.port(), rotating.provider()))
+        .max_size(3)
+        .build()
+        .unwrap();
+    let a = pool.connected_client().await.unwrap();
+    let b = pool.connected_client().await.unwrap();
+    assert_eq!(whoami(&a).await, USER);
+    assert_eq!(whoami(&b).await, USER);
+    assert_eq!(rotating.asked(), 3);
+}
+
+#[tokio::test]
+async fn cluster_nodes_ask_the_provider() {
+    let cluster =
+        RedisCluster::start_with(RedisServer::builder().acl_user(USER, FIRST, "+@all ~* &*"));
+    let rotating = Rotating::new(FIRST);
+    let client = ClusterClient::builder()
+        .seed(&cluster.addrs()[0])
+        .config(config(1, rotating.provider()))
+        .build()
+        .unwrap();
+    for i in 0..30 {
+        let key = format!("creds:{i}");
+        client.call(("SET", key.as_str(), i)).await.unwrap();
+    }
+    // One connection per primary at least (the slot map came from a seed).
+    assert!(rotating.asked() >= 3, "asked {} times", rotating.asked());
+    for node in cluster.nodes() {
+        let list = node.cli(&["CLIENT", "LIST"]);
+        if cluster
+            .primaries()
+            .iter()
+            .any(|&p| cluster.node(p).port() == node.port())
+        {
+            assert!(list.contains(&format!("user={USER}")), "{list}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sentinel_data_connections_ask_the_provider() {
+    let group = SentinelGroup::start();
+    for server in [group.primary(), group.replica()] {
+        server.cli(&[
+            "ACL",
+            "SETUSER",
+            USER,
+            "on",
+            &format!(">{FIRST}"),
+            "+@all",
+            "~*",
+        ]);
+    }
+    let rotating = Rotating::new(FIRST);
+    let sentinel = SentinelClient::builder()
+        .sentinels(group.sentinel_addrs())
+        .service(group.master_name())
+        .config(config(1, rotating.provider()))
+        .build()
+        .unwrap();
+    let primary = sentinel.primary();
+    assert_eq!(whoami(&primary).await, USER);
+    primary.call(("SET", "creds:sentinel", "v")).await.unwrap();
+    assert_eq!(group.primary().cli(&["GET", "creds:sentinel"]), "v");
+    // The sentinels themselves were not asked with the data credentials:
+    // only the data connection (and any role probe) counts.
+    assert!(rotating.asked() >= 1);
+}
