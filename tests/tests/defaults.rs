@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use tornadis::{CacheConfig, Client, ClientPool, Commands, Pipeline, PubSubClient, Script};
-use tornadis_tests::RedisServer;
+use tornadis_tests::{FaultProxy, RedisServer};
 
 fn client(server: &RedisServer) -> Client {
     Client::from_url(&server.url()).unwrap()
@@ -190,7 +190,320 @@ async fn passwords_never_show_in_url_errors_or_pipelines() {
     assert!(shown.contains("AUTH") && shown.contains("GET"), "{shown}");
 }
 
-#[allow(dead_code)]
-fn elapsed_since(start: Instant) -> Duration {
-    start.elapsed()
+/// Freezes a server (SIGSTOP) until dropped (SIGCONT), as a hung host or a
+/// partition would: the kernel still accepts connections and buffers bytes,
+/// nothing answers.
+struct Frozen(u32);
+
+impl Frozen {
+    fn new(server: &RedisServer) -> Frozen {
+        let pid = server.pid().expect("the server runs");
+        signal("-STOP", pid);
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal("-CONT", self.0);
+    }
+}
+
+fn signal(sig: &str, pid: u32) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "kill {sig} {pid} failed");
+}
+
+#[tokio::test]
+async fn a_get_to_a_frozen_server_fails_within_the_default_read_timeout() {
+    let server = RedisServer::start();
+    let c = client(&server);
+    c.set("k", "v").await.unwrap();
+    assert!(c.is_connected());
+    let frozen = Frozen::new(&server);
+
+    let start = Instant::now();
+    let e = c.get::<Option<String>>("k").await.unwrap_err();
+    let first = start.elapsed();
+    assert!(e.is_timeout(), "{e}");
+    assert!(
+        e.may_have_run() && !e.is_retry_safe(),
+        "written, reply lost: {e:?}"
+    );
+    assert!(e.to_string().contains("read timeout"), "{e}");
+
+    // While it stays frozen: the reconnect's handshake times out, and the
+    // request fails within reconnect_wait plus one connect timeout.
+    let start = Instant::now();
+    let e = c.get::<Option<String>>("k").await.unwrap_err();
+    let second = start.elapsed();
+    assert!(e.is_timeout() || e.is_connection(), "{e}");
+    println!("frozen server with defaults: GET failed after {first:.2?}, then (reconnecting) after {second:.2?}");
+    assert!(
+        first >= Duration::from_millis(4500) && first < Duration::from_millis(6500),
+        "{first:?}"
+    );
+    // reconnect_wait (5 s) plus at most one connect timeout (2 s).
+    assert!(second < Duration::from_millis(7500), "{second:?}");
+
+    drop(frozen);
+    let v: Option<String> = c.get("k").await.unwrap();
+    assert_eq!(v.as_deref(), Some("v"));
+}
+
+#[tokio::test]
+async fn a_request_right_after_disconnect_reconnects() {
+    let server = RedisServer::start();
+    let c = client(&server);
+    c.set("k", "v").await.unwrap();
+    for _ in 0..20 {
+        c.disconnect();
+        assert!(!c.is_connected(), "is_connected() right after disconnect()");
+        let v: Option<String> = c.get("k").await.unwrap();
+        assert_eq!(v.as_deref(), Some("v"));
+        assert!(c.is_connected());
+    }
+    // Many requests in flight and queued around a disconnect: those queued
+    // before fail as never sent, those after succeed.
+    let before: Vec<_> = (0..50).map(|_| c.call("PING")).collect();
+    let futures: Vec<_> = before
+        .into_iter()
+        .map(|r| {
+            tokio::spawn({
+                let c = c.clone();
+                let cmd = r.cmd().clone();
+                async move { c.call(cmd).await }
+            })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    c.disconnect();
+    let v: Option<String> = c.get("k").await.unwrap();
+    assert_eq!(v.as_deref(), Some("v"));
+    for f in futures {
+        if let Err(e) = f.await.unwrap() {
+            assert!(e.is_connection(), "{e}");
+        }
+    }
+    // The same for a dedicated client, and for reset_connection().
+    let d = c.dedicated().unwrap();
+    d.call(("SELECT", 1)).await.unwrap();
+    d.reset_connection();
+    assert!(!d.is_connected());
+    d.call(("SET", "in", "db0")).await.unwrap();
+    assert_eq!(server.cli(&["GET", "in"]), "db0");
+    d.disconnect();
+    let pong: String = d.call_as("PING").await.unwrap();
+    assert_eq!(pong, "PONG");
+}
+
+#[tokio::test]
+async fn disconnect_and_dropping_the_client_end_a_blocked_write() {
+    let server = RedisServer::start();
+    let big = vec![b'x'; 32 << 20];
+    // No read timeout: disconnect() itself must end the write.
+    let c = Client::builder()
+        .url(&server.url())
+        .read_timeout(None)
+        .build()
+        .unwrap();
+    c.set("small", 1).await.unwrap();
+    let frozen = Frozen::new(&server);
+    let task = tokio::spawn({
+        let (c, big) = (c.clone(), big.clone());
+        async move { c.call(("SET", "big", big)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let start = Instant::now();
+    c.disconnect();
+    let r = tokio::time::timeout(Duration::from_secs(2), task)
+        .await
+        .expect("disconnect() ended the blocked write")
+        .unwrap();
+    let e = r.unwrap_err();
+    assert!(e.is_connection() && e.may_have_run(), "{e:?}");
+    println!(
+        "blocked write ended {:.2?} after disconnect()",
+        start.elapsed()
+    );
+    drop(frozen);
+    assert_eq!(server.cli(&["EXISTS", "big"]), "0");
+
+    // Dropping the last handle: the connection closes although its write
+    // is stuck, so the server gets a cut-off command and never sets the key.
+    let c = Client::builder()
+        .url(&server.url())
+        .read_timeout(None)
+        .build()
+        .unwrap();
+    c.set("small", 2).await.unwrap();
+    let frozen = Frozen::new(&server);
+    c.async_call_forget(("SET", "big2", big)).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(frozen);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(server.cli(&["EXISTS", "big2"]), "0");
+    assert_eq!(server.cli(&["GET", "small"]), "2");
+}
+
+#[tokio::test]
+async fn tcp_keepalive_is_on_by_default() {
+    let server = RedisServer::start();
+    let c = client(&server);
+    c.set("k", 1).await.unwrap();
+    let out = std::process::Command::new("ss")
+        .args(["-tnoH", "state", "established"])
+        .arg(format!("( dport = :{} )", server.port()))
+        .output()
+        .expect("ss runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("keepalive"),
+        "no keepalive timer on the client socket: {text}"
+    );
+    assert_eq!(c.config().tcp_keepalive(), Some(Duration::from_secs(30)));
+    assert_eq!(c.config().read_timeout(), Some(Duration::from_secs(5)));
+    assert_eq!(c.config().connect_timeout(), Some(Duration::from_secs(2)));
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_first_request_fails_after_the_connect_timeout_not_reconnect_wait() {
+    // A refused port: at once, not after reconnect_wait (5 s).
+    let c = Client::from_url(&format!("redis://127.0.0.1:{}", free_port())).unwrap();
+    let start = Instant::now();
+    let e = c.call("PING").await.unwrap_err();
+    let refused = start.elapsed();
+    assert!(e.is_connection(), "{e}");
+    assert!(e.is_retry_safe() && !e.may_have_run(), "never sent: {e:?}");
+    assert!(refused < Duration::from_millis(1000), "{refused:?}");
+
+    // A port that accepts and never answers: one default connect timeout (2 s).
+    let server = RedisServer::start();
+    let proxy = FaultProxy::start(server.addr());
+    proxy.blackhole(true);
+    let c = Client::from_url(&proxy.url()).unwrap();
+    let start = Instant::now();
+    let e = c.call("PING").await.unwrap_err();
+    let silent = start.elapsed();
+    assert!(e.is_timeout(), "{e}");
+    assert!(e.is_retry_safe(), "{e:?}");
+    assert!(e.to_string().contains("connect timeout"), "{e}");
+    println!(
+        "first request: refused port failed after {refused:.2?}, silent port after {silent:.2?}"
+    );
+    assert!(
+        silent >= Duration::from_millis(1900) && silent < Duration::from_millis(3500),
+        "{silent:?}"
+    );
+    // With its own connect timeout.
+    let c = Client::builder()
+        .url(&proxy.url())
+        .connect_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    assert!(c.call("PING").await.unwrap_err().is_timeout());
+    assert!(
+        start.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // Once connected, a client retries for reconnect_wait (a restart takes a moment).
+    proxy.blackhole(false);
+    let c = Client::builder()
+        .url(&proxy.url())
+        .reconnect_wait(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    c.call("PING").await.unwrap();
+    proxy.refuse(true);
+    proxy.cut_all();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let heal = tokio::spawn({
+        let proxy_url = proxy.url();
+        async move {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            proxy_url
+        }
+    });
+    let call = tokio::spawn({
+        let c = c.clone();
+        async move { c.call("PING").await }
+    });
+    heal.await.unwrap();
+    proxy.refuse(false);
+    call.await
+        .unwrap()
+        .expect("reconnected within reconnect_wait");
+}
+
+#[tokio::test]
+async fn authentication_and_db_errors_are_not_retried_and_say_what_failed() {
+    let server = RedisServer::builder().password("right-pw").start();
+    let port = server.port();
+    for (url, what) in [
+        (format!("redis://:wrong-pw@127.0.0.1:{port}"), "WRONGPASS"),
+        (
+            format!("redis://:wrong-pw@127.0.0.1:{port}?protocol=resp2"),
+            "WRONGPASS",
+        ),
+        (format!("redis://127.0.0.1:{port}"), "NOAUTH"),
+    ] {
+        let c = Client::from_url(&url).unwrap();
+        let start = Instant::now();
+        let e = c.call("PING").await.unwrap_err();
+        let took = start.elapsed();
+        assert_eq!(e.code(), Some(what), "{url}: {e}");
+        assert!(
+            took < Duration::from_millis(1000),
+            "{url}: retried for {took:?}: {e}"
+        );
+        let text = format!("{e} {e:?}");
+        assert!(!text.contains("wrong-pw"), "{text}");
+        if what == "WRONGPASS" {
+            assert!(e.is_auth(), "{e}");
+            assert!(e.is_retry_safe(), "{e:?}");
+            assert!(
+                text.contains("refused the configured credentials"),
+                "{text}"
+            );
+        }
+        if what == "NOAUTH" && e.is_auth() {
+            assert!(text.contains("none is configured"), "{text}");
+        }
+    }
+
+    // A db out of range: a SELECT failure, not an authentication error.
+    let server = RedisServer::start();
+    for url in [
+        format!("{}/99", server.url()),
+        format!("{}/99?protocol=resp2", server.url()),
+    ] {
+        let c = Client::from_url(&url).unwrap();
+        let start = Instant::now();
+        let e = c.call("PING").await.unwrap_err();
+        let took = start.elapsed();
+        assert!(!e.is_auth(), "{e}");
+        assert!(e.is_server(), "{e}");
+        assert_eq!(e.command(), Some("SELECT 99"), "{e}");
+        assert!(e.to_string().contains("database 99"), "{e}");
+        assert!(e.is_retry_safe(), "{e:?}");
+        assert!(
+            took < Duration::from_millis(1000),
+            "retried for {took:?}: {e}"
+        );
+        println!("db 99: {e}");
+    }
 }

@@ -102,6 +102,7 @@ pub struct Config {
     pub(crate) protocol: Protocol,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) read_timeout: Option<Duration>,
+    pub(crate) tcp_keepalive: Option<Duration>,
     pub(crate) tcp_nodelay: bool,
     pub(crate) aggressive_write: bool,
     pub(crate) read_buffer_size: usize,
@@ -137,8 +138,9 @@ impl Default for Config {
             db: 0,
             client_name: None,
             protocol: Protocol::Resp3,
-            connect_timeout: Some(Duration::from_secs(5)),
-            read_timeout: None,
+            connect_timeout: Some(crate::config_defaults::DEFAULT_CONNECT_TIMEOUT),
+            read_timeout: Some(crate::config_defaults::DEFAULT_READ_TIMEOUT),
+            tcp_keepalive: Some(crate::config_defaults::DEFAULT_TCP_KEEPALIVE),
             tcp_nodelay: true,
             aggressive_write: false,
             read_buffer_size: 64 * 1024,
@@ -223,6 +225,11 @@ impl Config {
     /// The read timeout.
     pub fn read_timeout(&self) -> Option<Duration> {
         self.read_timeout
+    }
+
+    /// The idle time before TCP keepalive probes start (`None`: off).
+    pub fn tcp_keepalive(&self) -> Option<Duration> {
+        self.tcp_keepalive
     }
 
     /// Whether the client reconnects by itself.
@@ -450,16 +457,28 @@ impl<T> ConfigBuilder<T> {
         self
     }
 
-    /// How long opening a connection and its handshake may take (default 5 s; `None` waits forever).
+    /// How long opening a connection and its handshake may take (default
+    /// 2 s, see [`config_defaults`](crate::config_defaults); `None` waits forever).
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.connect_timeout = timeout.into();
         self
     }
 
     /// When replies are awaited and no byte arrives for this long, the connection
-    /// is closed and the waiting requests fail with a timeout error (default: none).
+    /// is closed and the waiting requests fail with a timeout error (default
+    /// 5 s, see [`config_defaults`](crate::config_defaults); `None`: wait
+    /// forever). A blocking command extends it by its own timeout argument.
     pub fn read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.config.read_timeout = timeout.into();
+        self
+    }
+
+    /// TCP keepalive: probes start after the connection was idle this long
+    /// (default 30 s, see [`config_defaults`](crate::config_defaults);
+    /// `None` turns keepalive off). The kernel then closes a connection
+    /// whose peer vanished, even while no request is waiting.
+    pub fn tcp_keepalive(mut self, idle: impl Into<Option<Duration>>) -> Self {
+        self.config.tcp_keepalive = idle.into();
         self
     }
 

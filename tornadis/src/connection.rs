@@ -146,6 +146,15 @@ async fn open_stream(config: &Config) -> Result<Stream> {
                 ))
                 .with_source(e)
             })?;
+            if let Some(idle) = config.tcp_keepalive {
+                set_keepalive(&stream, idle).map_err(|e| {
+                    Error::connection(format!(
+                        "cannot turn on TCP keepalive on the connection to {}",
+                        config.addr
+                    ))
+                    .with_source(e)
+                })?;
+            }
             #[cfg(feature = "tls")]
             if let Some(tls) = &config.tls {
                 return crate::tls::connect(tls, host, &config.addr, stream)
@@ -166,6 +175,28 @@ async fn open_stream(config: &Config) -> Result<Stream> {
             Ok(Stream::Unix(stream))
         }
     }
+}
+
+/// Turns on TCP keepalive: probes after `idle` without traffic, then every
+/// [`KEEPALIVE_INTERVAL`](crate::config_defaults::KEEPALIVE_INTERVAL) where the platform allows it.
+fn set_keepalive(stream: &TcpStream, idle: std::time::Duration) -> io::Result<()> {
+    // Linux takes whole seconds up to 32,767 (about 9 h): saturate there
+    // rather than fail the connection over a huge setting.
+    let idle = idle.clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(32_767),
+    );
+    let keepalive = socket2::TcpKeepalive::new().with_time(idle);
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "windows"
+    ))]
+    let keepalive = keepalive.with_interval(crate::config_defaults::KEEPALIVE_INTERVAL);
+    socket2::SockRef::from(stream).set_tcp_keepalive(&keepalive)
 }
 
 /// Sends one command and reads its reply (only used during the handshake,
@@ -225,13 +256,28 @@ fn not_resp(addr: &ServerAddr, buf: &[u8], cause: Error) -> Error {
     ))
 }
 
-fn auth_error(value: Value, what: &str) -> Error {
-    match value {
-        Value::Error(e) => Error::from_server(e)
-            .with_kind(ErrorKind::Auth)
-            .with_command(what.to_string()),
-        other => Error::protocol(format!("unexpected reply to {what}: {}", other.shape())),
-    }
+/// The handshake's authentication was refused (`WRONGPASS`, `NOAUTH`,
+/// `NOPERM`, ...): says which credentials were used, never the password.
+fn auth_error(config: &Config, value: Value, what: &str) -> Error {
+    let e = match value {
+        Value::Error(e) => e,
+        other => return Error::protocol(format!("unexpected reply to {what}: {}", other.shape())),
+    };
+    let detail = match (&config.password, e.code()) {
+        (None, "NOAUTH") => format!(
+            "the server at {} needs a password and none is configured; set one (ConfigBuilder::password or redis://:password@host)",
+            config.addr
+        ),
+        (None, _) => format!("the server at {} refused the connection", config.addr),
+        (Some(_), _) => format!(
+            "the server at {} refused the configured credentials (user {:?}); check the user name and password",
+            config.addr,
+            config.username.as_deref().unwrap_or("default")
+        ),
+    };
+    Error::new(ErrorKind::Auth, detail)
+        .with_server(e)
+        .with_command(what.to_string())
 }
 
 async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
@@ -259,7 +305,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
             Value::Error(e) if is_unknown_hello(e.as_bytes()) => {
                 // Servers before 6.0 do not know HELLO (or refuse RESP3): speak RESP2.
             }
-            Value::Error(e) => return Err(auth_error(Value::Error(e), "HELLO")),
+            Value::Error(e) => return Err(auth_error(config, Value::Error(e), "HELLO")),
             _ => {
                 conn.protocol = Protocol::Resp3;
                 authenticated = true;
@@ -275,7 +321,7 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
             auth.arg(pw.expose());
             match round_trip(&mut conn, &config.addr, &auth).await? {
                 Value::SimpleString(_) => {}
-                other => return Err(auth_error(other, "AUTH")),
+                other => return Err(auth_error(config, other, "AUTH")),
             }
         }
         if let Some(name) = &config.client_name {
@@ -293,8 +339,15 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
         let mut select = crate::cmd::cmd("SELECT");
         select.arg(config.db);
         if let Value::Error(e) = round_trip(&mut conn, &config.addr, &select).await? {
+            // Not an authentication failure: the database does not exist
+            // (out of range of the server's `databases`), or the user may
+            // not select it.
             return Err(Error::from_server(e)
-                .with_kind(ErrorKind::Auth)
+                .with_context(format!(
+                    "selecting database {} from the configuration failed (the server has \
+                     `databases` numbered from 0; a cluster has db 0 only)",
+                    config.db
+                ))
                 .with_command(format!("SELECT {}", config.db)));
         }
     }

@@ -17,8 +17,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The connection could not be opened, or was lost. A request that failed
-    /// this way may or may not have been executed by the server.
+    /// The connection could not be opened, or was lost. Whether the request
+    /// may have run is told by [`Error::may_have_run`] and
+    /// [`Error::is_retry_safe`].
     Connection,
     /// The request was refused before anything was sent: bad arguments, bad
     /// configuration, or an operation the client cannot do in its state.
@@ -30,13 +31,16 @@ pub enum ErrorKind {
     Protocol,
     /// The reply was valid RESP but could not be turned into the Rust type asked for.
     Decode,
-    /// No reply (or no connection) came within the configured time.
+    /// No reply (or no connection) came within the configured time (see
+    /// [`config_defaults`](crate::config_defaults) for the defaults).
     Timeout,
-    /// The handshake failed: authentication was refused or a database could
-    /// not be selected; or the [`CredentialsProvider`](crate::CredentialsProvider)
-    /// failed or did not answer within the connect timeout (then
-    /// [`Error::code`] is `None` and the source is the provider's error).
-    /// Not retried like a network error.
+    /// The handshake's authentication was refused (`WRONGPASS`, `NOAUTH`,
+    /// `NOPERM`, ...; the server's reply is in [`Error::server_error`]), or
+    /// the [`CredentialsProvider`](crate::CredentialsProvider) failed or did
+    /// not answer within the connect timeout (then [`Error::code`] is `None`
+    /// and the source is the provider's error). It is not retried: requests
+    /// waiting for that connection fail at once. A database that cannot be
+    /// selected is a [`ErrorKind::Server`] error of `SELECT`.
     Auth,
     /// A MULTI/EXEC transaction was aborted because a WATCHed key changed;
     /// nothing in it ran, and running it again is safe.
@@ -65,10 +69,35 @@ pub struct Error {
 #[derive(Clone)]
 struct Inner {
     kind: ErrorKind,
+    delivery: Delivery,
     detail: Cow<'static, str>,
     command: Option<Cow<'static, str>>,
     server: Option<ServerError>,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// What became of the request an error belongs to (see [`Error::may_have_run`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Delivery {
+    /// Never written to the server (or, for an aborted transaction, nothing of it ran).
+    NotSent,
+    /// Written (or perhaps written), and its reply was lost.
+    MaybeRun,
+    /// The server answered it.
+    Answered,
+}
+
+impl Delivery {
+    /// What an error of `kind` means unless the code that made it knows better.
+    fn of(kind: ErrorKind) -> Delivery {
+        match kind {
+            ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Protocol => Delivery::MaybeRun,
+            ErrorKind::Server | ErrorKind::Decode => Delivery::Answered,
+            ErrorKind::Client | ErrorKind::Auth | ErrorKind::Aborted | ErrorKind::StateLost => {
+                Delivery::NotSent
+            }
+        }
+    }
 }
 
 impl Error {
@@ -76,6 +105,7 @@ impl Error {
     pub fn new(kind: ErrorKind, detail: impl Into<Cow<'static, str>>) -> Self {
         Error {
             inner: Box::new(Inner {
+                delivery: Delivery::of(kind),
                 kind,
                 detail: detail.into(),
                 command: None,
@@ -152,10 +182,45 @@ impl Error {
         self
     }
 
-    /// Changes the kind (used where a lower layer's error means something else here).
-    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Self {
-        self.inner.kind = kind;
+    /// Marks the request as never written to the server (it failed while
+    /// queued, or before it could be queued): safe to retry.
+    pub(crate) fn not_sent(mut self) -> Self {
+        self.inner.delivery = Delivery::NotSent;
         self
+    }
+
+    /// True when the request may have run on the server although its reply
+    /// never arrived: it was written (or partly written) and then the
+    /// connection was lost, the read timeout fired, or the reply was not
+    /// valid RESP. Running it again could run it twice; only retry
+    /// idempotent commands (`GET`, `SET` without options, ...) blindly.
+    ///
+    /// False when the request was never sent ([`is_retry_safe`](Error::is_retry_safe)),
+    /// and for server error replies and decode errors: the server answered,
+    /// so it did run (a server error says how it failed).
+    ///
+    /// ```
+    /// # fn demo(e: tornadis::Error) {
+    /// if e.may_have_run() {
+    ///     // e.g. check with a read whether an INCR went through
+    /// } else if e.is_retry_safe() {
+    ///     // nothing happened on the server: send it again
+    /// }
+    /// # }
+    /// ```
+    pub fn may_have_run(&self) -> bool {
+        self.inner.delivery == Delivery::MaybeRun
+    }
+
+    /// True when the request certainly did not run, so sending it again
+    /// cannot run it twice: it was refused before sending (a client error,
+    /// a full queue, [`ErrorKind::StateLost`]), it failed while still queued
+    /// (the connection could not be opened, authentication failed,
+    /// `disconnect()` was called before it was written), or it was an
+    /// aborted transaction (nothing in it ran). Whether a retry can succeed
+    /// is another matter: a wrong password stays wrong.
+    pub fn is_retry_safe(&self) -> bool {
+        self.inner.delivery == Delivery::NotSent
     }
 
     /// What kind of error this is.
@@ -265,6 +330,7 @@ impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
         d.field("kind", &self.inner.kind);
+        d.field("delivery", &self.inner.delivery);
         if let Some(c) = &self.inner.command {
             d.field("command", c);
         }

@@ -38,22 +38,28 @@ async fn run(shared: Arc<Shared>) {
     let mut outage_start: Option<Instant> = None;
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     loop {
+        let attempt_start = Instant::now();
         let conn = match open(&shared).await {
             Ok(conn) => conn,
             Err(error) => {
                 crate::observe::connect_failed(config, &error);
-                let since = *outage_start.get_or_insert_with(Instant::now);
+                // The outage counts from its first attempt's start: requests
+                // fail within `reconnect_wait` plus one connect timeout.
+                let since = *outage_start.get_or_insert(attempt_start);
                 let gave_up = {
                     let mut st = shared.lock();
                     for w in st.connect_waiters.drain(..) {
                         let _ = w.send(Err(error.clone()));
                     }
-                    // Refused credentials do not get better by waiting.
+                    // `disconnect()` during the attempt already failed what
+                    // was queued; whatever came later keeps waiting.
+                    st.close_now = false;
+                    if st.link == Link::Closing {
+                        st.link = Link::Connecting;
+                    }
                     let give_up = !config.autoconnect
-                        || error.is_auth()
-                        || st.close_now
                         || st.slots.is_empty()
-                        || since.elapsed() >= config.reconnect_wait;
+                        || !retry_connect(&error, st.connects, since, config);
                     if give_up {
                         fail_queued(&shared, &mut st, &error);
                         st.close_now = false;
@@ -70,6 +76,17 @@ async fn run(shared: Arc<Shared>) {
         };
         {
             let mut st = shared.lock();
+            if std::mem::take(&mut st.close_now) {
+                // `disconnect()` during the handshake: that connection is
+                // not wanted; open another only if requests came since.
+                drop(conn);
+                if st.slots.is_empty() && st.connect_waiters.is_empty() {
+                    st.link = Link::Idle;
+                    return;
+                }
+                st.link = Link::Connecting;
+                continue;
+            }
             st.link = Link::Connected;
             st.connects += 1;
             shared.counters.connected();
@@ -95,10 +112,20 @@ async fn run(shared: Arc<Shared>) {
         let mut st = shared.lock();
         match end {
             Ok(End::Closed) => {
-                let e = Error::connection("the connection was closed by disconnect()");
+                let e = Error::connection(
+                    "the connection was closed by disconnect() (or by dropping the client) \
+                     while the request was in flight",
+                );
                 io.fail_inflight(&e);
-                fail_queued(&shared, &mut st, &e);
                 st.close_now = false;
+                // Requests queued since `disconnect()` returned (it failed
+                // the earlier ones) go to a new connection.
+                let wanted = !st.slots.is_empty() || !st.connect_waiters.is_empty();
+                if wanted && (config.autoconnect || st.slots.is_empty()) && !st.handles_gone {
+                    st.link = Link::Connecting;
+                    continue;
+                }
+                fail_queued(&shared, &mut st, &e);
                 st.link = Link::Idle;
                 return;
             }
@@ -145,9 +172,27 @@ async fn open(shared: &Shared) -> Result<Connection> {
     }
 }
 
+/// Whether a failed connection attempt is tried again for the requests
+/// waiting on it. Not when retrying cannot help (wrong password, a db that
+/// does not exist, a peer that is not Redis), nor for a client that was
+/// never connected: its first request fails after one connect timeout
+/// instead of `reconnect_wait`. A client that was connected before keeps
+/// trying for `reconnect_wait` (a restart or failover takes a moment).
+fn retry_connect(
+    error: &Error,
+    connects: u64,
+    since: Instant,
+    config: &crate::config::Config,
+) -> bool {
+    let transient = error.is_connection() || error.is_timeout();
+    transient && connects > 0 && since.elapsed() < config.reconnect_wait
+}
+
+/// Fails every queued request: none of them was written.
 fn fail_queued(shared: &Shared, st: &mut super::shared::State, error: &Error) {
     st.out.clear();
     let n = st.slots.len();
+    let error = error.clone().not_sent();
     for slot in st.slots.drain(..) {
         slot.fail(error.clone());
     }
@@ -200,6 +245,11 @@ impl<'a> Io<'a> {
                 }
             }
             progress |= self.poll_write(cx)?;
+            if self.wpos < self.wbuf.len() {
+                if let Some(end) = self.write_blocked(cx) {
+                    return Poll::Ready(Ok(end));
+                }
+            }
             progress |= self.poll_read(cx)?;
             self.poll_timer(cx)?;
             if !progress {
@@ -248,6 +298,21 @@ impl<'a> Io<'a> {
         }
         self.inflight.extend(st.slots.drain(..));
         Poll::Ready(Ok(true))
+    }
+
+    /// While a write cannot go on (the server stopped reading),
+    /// `disconnect()` or dropping the last handle must still end it: they
+    /// find the driver's waker where they look, and the close is seen here.
+    fn write_blocked(&mut self, cx: &mut Context<'_>) -> Option<End> {
+        let mut st = self.shared.lock();
+        if st.close_now || st.handles_gone {
+            return Some(End::Closed);
+        }
+        match &st.driver_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => st.driver_waker = Some(cx.waker().clone()),
+        }
+        None
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool> {

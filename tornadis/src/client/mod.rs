@@ -247,20 +247,33 @@ impl Client {
             .unwrap_or_else(|_| Err(Error::connection("the connection attempt was abandoned")))
     }
 
-    /// Closes the connection. Requests still waiting fail with a connection
-    /// error. With `autoconnect` on, the next request opens a new connection.
+    /// Closes the connection, even one stuck in a write to a server that
+    /// stopped reading. Requests still waiting fail with a connection error
+    /// (those not yet written say so: [`Error::is_retry_safe`]). From the
+    /// moment this returns, [`is_connected`](Client::is_connected) is false
+    /// and, with `autoconnect` on, the next request opens a new connection.
     pub fn disconnect(&self) {
         // The caller closes the connection on purpose: whatever state it held
         // goes with it, and the next connection starts from the handshake.
         self.shared().take_state();
-        let wake = {
+        let (wake, queued) = {
             let mut st = self.shared().lock();
-            if st.link == Link::Idle {
+            if matches!(st.link, Link::Idle | Link::Closing) {
                 return;
             }
             st.close_now = true;
-            st.driver_waker.take()
+            st.link = Link::Closing;
+            // What was queued before this call fails now; what is queued
+            // after it waits for the next connection.
+            st.out.clear();
+            (st.driver_waker.take(), std::mem::take(&mut st.slots))
         };
+        let e = Error::connection("disconnect() was called before the request was sent").not_sent();
+        let n = queued.len();
+        for slot in queued {
+            slot.fail(e.clone());
+        }
+        self.permits().add_permits(n);
         if let Some(w) = wake {
             w.wake();
         }

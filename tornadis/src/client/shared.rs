@@ -206,6 +206,10 @@ pub(crate) enum Link {
     Connecting,
     /// A driver runs with an open connection.
     Connected,
+    /// `disconnect()` was called and the driver is closing the connection:
+    /// not connected any more; requests queued from now on go to the next
+    /// connection.
+    Closing,
 }
 
 #[derive(Debug)]
@@ -346,17 +350,26 @@ fn state_lost_error() -> Error {
     )
 }
 
+fn not_connected() -> Error {
+    Error::connection(
+        "not connected and autoconnect is off; call connect() first or enable autoconnect",
+    )
+    .not_sent()
+}
+
 impl State {
+    /// No connection is open or opening for new requests.
+    fn is_down(&self) -> bool {
+        matches!(self.link, Link::Idle | Link::Closing)
+    }
+
     /// Queues an encoded command and its slot. Returns what to do once the lock is released.
     pub(crate) fn push(&mut self, config: &Config, cmd: &Cmd, slot: Slot) -> Result<Wake> {
         if self.state_lost {
             return Err(state_lost_error());
         }
-        match self.link {
-            Link::Idle if !config.autoconnect => return Err(Error::connection(
-                "not connected and autoconnect is off; call connect() first or enable autoconnect",
-            )),
-            _ => {}
+        if self.is_down() && !config.autoconnect {
+            return Err(not_connected());
         }
         cmd.write_to(&mut self.out);
         self.slots.push_back(slot);
@@ -374,10 +387,8 @@ impl State {
         if self.state_lost {
             return Err(state_lost_error());
         }
-        if self.link == Link::Idle && !config.autoconnect {
-            return Err(Error::connection(
-                "not connected and autoconnect is off; call connect() first or enable autoconnect",
-            ));
+        if self.is_down() && !config.autoconnect {
+            return Err(not_connected());
         }
         if self.out.is_empty() && bytes.len() >= config.write_buffer_size {
             self.out = bytes;
