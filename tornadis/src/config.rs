@@ -124,6 +124,9 @@ pub struct Config {
     pub(crate) client_cache: Option<crate::client::CacheConfig>,
     /// Asked for the user name and password before each connection attempt.
     pub(crate) credentials: Option<crate::credentials::Provider>,
+    /// Set by a pool or cluster for its connections: where their events go
+    /// (a client takes it out of its config; without it, it makes its own).
+    pub(crate) events: Option<crate::events::Hub>,
 }
 
 impl Default for Config {
@@ -156,6 +159,7 @@ impl Default for Config {
             tls: None,
             client_cache: None,
             credentials: None,
+            events: None,
         }
     }
 }

@@ -42,6 +42,8 @@
 //! - `observe`: `tracing` and `metrics` hooks (features of the same names); counters are in [`Stats`].
 //! - `backoff`: the reconnect delay shared by the drivers; `deadline`: deadlines that saturate.
 //! - `error`: [`Error`] and [`ErrorKind`].
+//! - `events`: [`ConnectionEvent`]s (connected, disconnected, reconnected, gave up)
+//!   and their receiver, [`ConnectionEvents`].
 //! - [`testing`]: [`MockClient`](testing::MockClient), a test double for users' own unit tests.
 //! - `script`: [`Script`], Lua scripts run by digest and loaded on demand.
 //! - `scan`: [`ScanStream`], `SCAN`/`SSCAN`/`HSCAN`/`ZSCAN` cursors as streams.
@@ -68,6 +70,7 @@ mod connection;
 mod credentials;
 mod deadline;
 mod error;
+mod events;
 mod executor;
 mod observe;
 mod pipeline;
@@ -101,6 +104,7 @@ pub use credentials::{
     ProviderError,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use events::{ConnectionEvent, ConnectionEvents, DisconnectCause, EVENT_CAPACITY};
 pub use executor::Executor;
 pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};

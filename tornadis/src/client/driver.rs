@@ -16,6 +16,7 @@ use tokio_util::io::poll_read_buf;
 
 use super::shared::{Link, Shared, Slot};
 use crate::backoff::Backoff;
+use crate::config::ServerAddr;
 use crate::connection::{self, Connection};
 use crate::error::{Error, Result};
 use crate::resp::Value;
@@ -39,8 +40,8 @@ async fn run(shared: Arc<Shared>) {
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
     loop {
         let attempt_start = Instant::now();
-        let conn = match open(&shared).await {
-            Ok(conn) => conn,
+        let (conn, addr) = match open(&shared).await {
+            Ok(opened) => opened,
             Err(error) => {
                 crate::observe::connect_failed(config, &error);
                 // The outage counts from its first attempt's start: requests
@@ -68,13 +69,14 @@ async fn run(shared: Arc<Shared>) {
                     give_up
                 };
                 if gave_up {
+                    shared.events.gave_up(&config.addr, &error);
                     return;
                 }
                 tokio::time::sleep(backoff.next_delay()).await;
                 continue;
             }
         };
-        {
+        let first = {
             let mut st = shared.lock();
             if std::mem::take(&mut st.close_now) {
                 // `disconnect()` during the handshake: that connection is
@@ -95,7 +97,9 @@ async fn run(shared: Arc<Shared>) {
             for w in st.connect_waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
-        }
+            st.connects == 1
+        };
+        shared.events.opened(&addr, first);
         outage_start = None;
         backoff.reset();
 
@@ -104,6 +108,9 @@ async fn run(shared: Arc<Shared>) {
         shared.counters.disconnected();
         crate::observe::connection_lost();
         crate::observe::disconnected(config, end.as_ref().err());
+        shared.events.closed(&addr, || {
+            crate::events::cause(&end, |e| matches!(e, End::Closed))
+        });
         if let Some(cache) = &shared.cache {
             // Invalidations sent until the next connection would be missed:
             // nothing cached now can be trusted after a reconnect.
@@ -160,14 +167,19 @@ async fn run(shared: Arc<Shared>) {
     }
 }
 
-/// Opens a connection to the configured address, or to the one the resolver names now.
-async fn open(shared: &Shared) -> Result<Connection> {
+/// Opens a connection to the configured address, or to the one the resolver
+/// names now; returns it with that address.
+async fn open(shared: &Shared) -> Result<(Connection, ServerAddr)> {
     match &shared.resolver {
-        None => connection::connect(&shared.config).await,
+        None => Ok((
+            connection::connect(&shared.config).await?,
+            shared.config.addr.clone(),
+        )),
         Some(resolver) => {
             let mut config = shared.config.clone();
             config.addr = resolver.resolve().await?;
-            connection::connect(&config).await
+            let conn = connection::connect(&config).await?;
+            Ok((conn, config.addr))
         }
     }
 }

@@ -125,7 +125,9 @@ impl FromConfig for Client {
 
 impl Client {
     /// A client for `config`. Nothing is opened until the first request (or [`connect`](Client::connect)).
-    pub fn new(config: Config) -> Result<Client> {
+    pub fn new(mut config: Config) -> Result<Client> {
+        // Its events are its own (a pool's or cluster's members share theirs).
+        config.events = None;
         Client::with_mode(config, false)
     }
 
@@ -277,6 +279,14 @@ impl Client {
         if let Some(w) = wake {
             w.wake();
         }
+    }
+
+    /// A receiver of this client's [`ConnectionEvent`](crate::ConnectionEvent)s
+    /// from now on: connected, disconnected (with the cause), reconnected,
+    /// gave up, re-authenticated. Side connections for blocking commands and
+    /// transactions are not reported. See [`ConnectionEvents`](crate::ConnectionEvents).
+    pub fn events(&self) -> crate::ConnectionEvents {
+        self.shared().events.subscribe()
     }
 
     /// True while a connection is open (it may still fail on the next request).

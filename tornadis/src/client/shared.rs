@@ -252,11 +252,14 @@ pub(crate) struct Shared {
     pub(crate) permits: Semaphore,
     /// The client-side cache, when the config asks for one.
     pub(crate) cache: Option<std::sync::Arc<super::cache::Cache>>,
+    /// Where connection events go (a pool's or cluster's, or this client's own).
+    pub(crate) events: crate::events::Hub,
     state: Mutex<State>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, exclusive: bool) -> Self {
+    pub(crate) fn new(mut config: Config, exclusive: bool) -> Self {
+        let events = config.events.take().unwrap_or_default();
         let out = BytesMut::with_capacity(config.write_buffer_size);
         let permits = Semaphore::new(config.max_pending);
         let cache = config
@@ -265,6 +268,7 @@ impl Shared {
             .map(|c| std::sync::Arc::new(super::cache::Cache::new(c)));
         Shared {
             cache,
+            events,
             config,
             exclusive,
             resolver: None,

@@ -148,8 +148,10 @@ impl ClusterBuilder {
                 "a cluster client needs at least one seed node",
             ));
         }
-        let template = self.template.unwrap_or_default();
+        let mut template = self.template.unwrap_or_default();
         template.validate()?;
+        // Every node connection reports to the cluster's one hub.
+        template.events = Some(crate::events::Hub::default());
         if template.db != 0 {
             return Err(Error::client(
                 "Redis Cluster has only database 0; remove the db setting",
@@ -428,9 +430,22 @@ impl ClusterClient {
             port: addr.1,
         };
         config.readonly = readonly;
-        let client = Client::new(config)?;
+        // Keeps the cluster's event hub (`Client::new` would drop it).
+        let client = Client::with_mode(config, false)?;
         nodes.insert((addr.clone(), readonly), client.clone());
         Ok(client)
+    }
+
+    /// A receiver of the [`ConnectionEvent`](crate::ConnectionEvent)s of
+    /// every node connection (request/reply and pub/sub) from now on; each
+    /// event names its node. See [`ConnectionEvents`](crate::ConnectionEvents).
+    pub fn events(&self) -> crate::ConnectionEvents {
+        self.inner
+            .template
+            .events
+            .clone()
+            .unwrap_or_default()
+            .subscribe()
     }
 
     /// Where to send a command for `slot`: the primary, or a replica for reads.

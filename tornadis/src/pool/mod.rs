@@ -134,7 +134,9 @@ impl ClientPool {
         ClientPool::builder().url(url).max_size(max_size).build()
     }
 
-    fn new(config: Config, settings: Settings) -> ClientPool {
+    fn new(mut config: Config, settings: Settings) -> ClientPool {
+        // Every member reports to the pool's one hub.
+        config.events = Some(crate::events::Hub::default());
         let permits = settings.max_size.map(|n| Arc::new(Semaphore::new(n)));
         ClientPool {
             inner: Arc::new(Inner {
@@ -344,6 +346,18 @@ impl ClientPool {
     /// The configuration every client of the pool connects with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// A receiver of the [`ConnectionEvent`](crate::ConnectionEvent)s of
+    /// every client of the pool from now on (each one's own connected,
+    /// disconnected, reconnected, ...). See [`ConnectionEvents`](crate::ConnectionEvents).
+    pub fn events(&self) -> crate::ConnectionEvents {
+        self.inner
+            .config
+            .events
+            .clone()
+            .unwrap_or_default()
+            .subscribe()
     }
 }
 

@@ -65,6 +65,7 @@ async fn run(shared: Arc<Shared>) {
                     }
                     let stop = !config.autoconnect || st.close_now || st.handles_gone;
                     if stop || (st.ops.is_empty() && st.subs.is_empty()) {
+                        shared.events.gave_up(&config.addr, &error);
                         Some(give_up(&mut st, error, config.autoconnect))
                     } else {
                         None
@@ -83,17 +84,21 @@ async fn run(shared: Arc<Shared>) {
             }
         };
         backoff.reset();
-        let restore = {
+        let (restore, first) = {
             let mut st = shared.lock();
             st.link = Link::Connected;
             st.connects += 1;
             st.answer_connect_waiters(&Ok(()));
             st.buffer.reopen();
-            restore_ops(&st)
+            (restore_ops(&st), st.connects == 1)
         };
+        shared.events.opened(&config.addr, first);
 
         let mut session = Session::new(&shared, conn, restore);
         let end = session.run().await;
+        shared.events.closed(&config.addr, || {
+            crate::events::cause(&end, |e| matches!(e, End::Closed))
+        });
         let wakers = {
             let mut st = shared.lock();
             match end {

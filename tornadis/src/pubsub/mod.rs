@@ -302,6 +302,13 @@ impl PubSubClient {
         self.shared().wake_driver.notify_one();
     }
 
+    /// A receiver of this client's [`ConnectionEvent`](crate::ConnectionEvent)s
+    /// from now on (connected, disconnected with the cause, reconnected,
+    /// gave up). See [`ConnectionEvents`](crate::ConnectionEvents).
+    pub fn events(&self) -> crate::ConnectionEvents {
+        self.shared().events.subscribe()
+    }
+
     /// True while a connection is open.
     ///
     /// ```no_run

@@ -128,6 +128,8 @@ impl State {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
+    /// Where connection events go (a cluster's, or this client's own).
+    pub(crate) events: crate::events::Hub,
     state: Mutex<State>,
     /// Wakes the driver: a command was queued, `disconnect()` was called, or
     /// the last handle was dropped. A notification sent while the driver is
@@ -136,7 +138,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: Config, capacity: usize) -> Self {
+    pub(crate) fn new(mut config: Config, capacity: usize) -> Self {
+        let events = config.events.take().unwrap_or_default();
         let mut buffer = Buffer::new(capacity);
         if !config.autoconnect {
             // Waiting for messages on a client that will never connect by
@@ -145,6 +148,7 @@ impl Shared {
         }
         Shared {
             config,
+            events,
             state: Mutex::new(State {
                 link: Link::Idle,
                 ops: VecDeque::new(),
