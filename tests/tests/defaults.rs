@@ -507,3 +507,119 @@ async fn authentication_and_db_errors_are_not_retried_and_say_what_failed() {
         println!("db 99: {e}");
     }
 }
+
+/// Publishes `n` numbered messages on `channel` in one pipeline: the server
+/// pushes them to the subscriber as one burst.
+async fn publish_burst(c: &Client, channel: &str, n: usize) {
+    let mut pipe = Pipeline::new();
+    for i in 0..n {
+        pipe.stack_call(("PUBLISH", channel, i));
+    }
+    let replies = c.call_pipeline(&pipe).await.unwrap();
+    assert!(replies.iter().all(|r| r.is_ok()));
+}
+
+/// Takes `n` messages; returns how many were published ones in order, and
+/// how many gap notices came.
+async fn consume(ps: &PubSubClient, n: usize) -> (usize, usize) {
+    let (mut got, mut gaps) = (0, 0);
+    while got < n {
+        let m = ps
+            .pubsub_pop_message(Some(Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .expect("no message within 10 s");
+        if m.is_gap() {
+            gaps += 1;
+            if gaps > 0 && m.missed() > 0 {
+                return (got, gaps);
+            }
+            continue;
+        }
+        assert_eq!(m.payload_as::<usize>().unwrap(), got, "in order");
+        got += 1;
+    }
+    (got, gaps)
+}
+
+#[tokio::test]
+async fn a_burst_of_10k_messages_is_not_lost_with_the_default_buffer() {
+    let server = RedisServer::start();
+    let ps = PubSubClient::from_url(&server.url()).unwrap();
+    assert!(ps.buffer_capacity() >= 10_000);
+    ps.pubsub_subscribe("burst").await.unwrap();
+    let c = client(&server);
+    // The consumer runs in this process, concurrently with the burst.
+    let consumer = tokio::spawn({
+        let ps = ps.clone();
+        async move { consume(&ps, 10_000).await }
+    });
+    publish_burst(&c, "burst", 10_000).await;
+    let (got, gaps) = consumer.await.unwrap();
+    assert_eq!((got, gaps), (10_000, 0));
+}
+
+#[tokio::test]
+async fn lossless_mode_stops_reading_instead_of_dropping() {
+    let server = RedisServer::start();
+    let c = client(&server);
+    // A small buffer and a consumer that starts late: the default mode
+    // drops (the control), lossless mode keeps every message.
+    for lossless in [false, true] {
+        let ps = PubSubClient::from_url(&server.url())
+            .unwrap()
+            .with_buffer_capacity(100)
+            .with_lossless(lossless);
+        ps.pubsub_subscribe("slow").await.unwrap();
+        publish_burst(&c, "slow", 5_000).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (got, gaps) = consume(&ps, 5_000).await;
+        if lossless {
+            assert_eq!((got, gaps), (5_000, 0));
+            // Still in step: a PING after it all is answered.
+            ps.ping().await.unwrap();
+            assert_eq!(ps.connection_count(), 1);
+        } else {
+            assert!(
+                gaps > 0 && got < 5_000,
+                "the control must lose: {got} {gaps}"
+            );
+        }
+        ps.pubsub_unsubscribe("slow").await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_idle_pubsub_connection_notices_a_dead_link() {
+    let server = RedisServer::start();
+    // The interval and read timeout are short here only to keep the test
+    // short; the defaults are 30 s and 5 s.
+    let ps = PubSubClient::builder()
+        .url(&server.url())
+        .read_timeout(Duration::from_millis(800))
+        .build()
+        .unwrap()
+        .with_ping_interval(Duration::from_millis(300));
+    ps.pubsub_subscribe("idle").await.unwrap();
+    let frozen = Frozen::new(&server);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    drop(frozen);
+    // The dead link was noticed, the client reconnected and says so.
+    let m = ps
+        .pubsub_pop_message(Some(Duration::from_secs(10)))
+        .await
+        .unwrap()
+        .expect("a notice within 10 s");
+    assert_eq!(m.kind(), tornadis::MessageKind::Reconnected, "{m:?}");
+    assert!(ps.connection_count() >= 2);
+    client(&server)
+        .call(("PUBLISH", "idle", "after"))
+        .await
+        .unwrap();
+    let m = ps
+        .pubsub_pop_message(Some(Duration::from_secs(5)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.payload_as::<String>().unwrap(), "after");
+}

@@ -29,7 +29,11 @@ async fn main() {
 }
 
 async fn run(url: &str) -> tornadis::Result<()> {
-    let pubsub = PubSubClient::from_url(url)?;
+    // By default the client buffers 16,384 messages and then drops the
+    // oldest (a `Lagged` notice says how many). `.with_lossless(true)` drops
+    // nothing: it stops reading while the buffer is full and lets the server
+    // hold the backlog, up to the server's client-output-buffer-limit.
+    let pubsub = PubSubClient::from_url(url)?.with_lossless(true);
     pubsub.connect().await?;
     pubsub.pubsub_subscribe("tornadis:foo").await?;
     pubsub.pubsub_psubscribe("tornadis:bar*").await?;

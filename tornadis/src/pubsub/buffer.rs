@@ -8,6 +8,12 @@
 //! keeps being read (so the server never disconnects the client for a full
 //! output buffer), and subscribe confirmations are never stuck behind unread
 //! messages.
+//!
+//! In lossless mode nothing is dropped: once the buffer holds `capacity`
+//! items the driver stops reading the socket (the server then buffers what
+//! is published, within its `client-output-buffer-limit` for pub/sub, and
+//! cuts the connection past it), and reading resumes when the consumer has
+//! taken half of them.
 
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
@@ -15,8 +21,11 @@ use std::task::{Context, Poll, Waker};
 use super::message::Message;
 use crate::error::Error;
 
-/// The default number of items a [`PubSubClient`](super::PubSubClient) buffers.
-pub const DEFAULT_BUFFER_CAPACITY: usize = 1024;
+/// The default number of items a [`PubSubClient`](super::PubSubClient)
+/// buffers: 16,384, room for an ordinary burst (10,000 messages published
+/// at once) while the consumer catches up. With small messages that is a
+/// few MiB at most.
+pub const DEFAULT_BUFFER_CAPACITY: usize = 16_384;
 
 #[derive(Debug)]
 pub(crate) struct Buffer {
@@ -31,6 +40,10 @@ pub(crate) struct Buffer {
     closed: Option<Error>,
     /// Consumers waiting for an item.
     wakers: Vec<Waker>,
+    /// When full, stop reading instead of dropping the oldest items.
+    lossless: bool,
+    /// Lossless mode: the driver stopped reading because the buffer is full.
+    paused: bool,
 }
 
 impl Buffer {
@@ -42,7 +55,37 @@ impl Buffer {
             gap: false,
             closed: None,
             wakers: Vec::new(),
+            lossless: false,
+            paused: false,
         }
+    }
+
+    pub(crate) fn set_lossless(&mut self, on: bool) {
+        self.lossless = on;
+    }
+
+    pub(crate) fn is_lossless(&self) -> bool {
+        self.lossless
+    }
+
+    /// Whether the driver may read more from the socket now. In lossless
+    /// mode a full buffer says no, and remembers that the reader waits.
+    pub(crate) fn reader_may_read(&mut self) -> bool {
+        if !self.lossless || self.items.len() < self.capacity {
+            return true;
+        }
+        self.paused = true;
+        false
+    }
+
+    /// After the consumer took an item: true (once) when a paused reader
+    /// may go on, that is when the buffer is down to half its capacity.
+    pub(crate) fn take_resume(&mut self) -> bool {
+        if self.paused && self.items.len() <= self.capacity / 2 {
+            self.paused = false;
+            return true;
+        }
+        false
     }
 
     pub(crate) fn set_capacity(&mut self, capacity: usize) {
@@ -57,7 +100,9 @@ impl Buffer {
     /// the consumers to wake (after the lock is released).
     #[must_use]
     pub(crate) fn push(&mut self, message: Message) -> Vec<Waker> {
-        while self.items.len() >= self.capacity {
+        // Lossless: the reader stopped at capacity; what one read brought
+        // past it is kept.
+        while !self.lossless && self.items.len() >= self.capacity {
             let Some(old) = self.items.pop_front() else {
                 break;
             };
@@ -193,6 +238,28 @@ mod tests {
             panic!("expected a notice")
         };
         assert_eq!(l.missed(), 2);
+    }
+
+    #[test]
+    fn lossless_keeps_everything_and_pauses_the_reader_until_half_empty() {
+        let mut b = Buffer::new(4);
+        b.set_lossless(true);
+        for i in 0..6 {
+            let _ = b.push(m(i));
+        }
+        assert_eq!(b.len(), 6);
+        assert!(!b.reader_may_read());
+        for i in 0..3 {
+            assert_eq!(payload(pop(&mut b)), i.to_string());
+            assert!(!b.take_resume(), "not yet half empty after {i}");
+        }
+        assert_eq!(payload(pop(&mut b)), "3");
+        assert!(b.take_resume());
+        assert!(!b.take_resume(), "once");
+        assert!(b.reader_may_read());
+        for i in 4..6 {
+            assert_eq!(payload(pop(&mut b)), i.to_string());
+        }
     }
 
     #[test]

@@ -256,6 +256,7 @@ impl<'a> Session<'a> {
     async fn run(&mut self) -> Result<End> {
         let size = self.shared.config.read_buffer_size;
         let read_timeout = self.shared.config.read_timeout;
+        let (mut may_read, mut ping_interval);
         loop {
             {
                 let mut st = self.shared.lock();
@@ -266,6 +267,8 @@ impl<'a> Session<'a> {
                     return Ok(End::Finished);
                 }
                 let ops: Vec<Op> = st.ops.drain(..).collect();
+                may_read = st.buffer.reader_may_read();
+                ping_interval = st.ping_interval;
                 drop(st);
                 if self.wpos == self.wbuf.len() {
                     self.wbuf.clear();
@@ -288,10 +291,18 @@ impl<'a> Session<'a> {
                 self.read_buf.reserve(size);
             }
             let deadline = read_timeout.map(|t| crate::deadline::after(self.last_read, t));
-            let waiting = !self.inflight.is_empty() && deadline.is_some();
+            // While reading is paused (lossless mode, consumer behind), the
+            // silence is ours: no read timeout, no idle PING.
+            let waiting = may_read && !self.inflight.is_empty() && deadline.is_some();
+            let idle_at = match ping_interval {
+                Some(every) if may_read && self.inflight.is_empty() => {
+                    Some(crate::deadline::after(self.last_read, every))
+                }
+                _ => None,
+            };
             let writing = self.wpos < self.wbuf.len();
             tokio::select! {
-                r = self.reader.read_buf(&mut self.read_buf) => match r {
+                r = self.reader.read_buf(&mut self.read_buf), if may_read => match r {
                     Ok(0) => return Err(Error::connection("the server closed the connection")),
                     Ok(_) => {
                         self.last_read = tokio::time::Instant::now();
@@ -311,6 +322,12 @@ impl<'a> Session<'a> {
                     ).with_source(e)),
                 },
                 _ = self.shared.wake_driver.notified() => {}
+                _ = sleep_until_opt(idle_at), if idle_at.is_some() => {
+                    // Idle: ask whether the link still works; the answer
+                    // is due within the read timeout.
+                    self.last_read = tokio::time::Instant::now();
+                    self.send(Op::new(OpKind::Ping, cmd("PING"), None));
+                }
                 _ = sleep_until_opt(deadline), if waiting => {
                     return Err(Error::timeout(format!(
                         "no answer from {} within the read timeout of {:?}; the connection was closed",

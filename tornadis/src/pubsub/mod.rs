@@ -49,12 +49,24 @@
 //!   messages already received) and [`PubSubClient::connect`] restores the
 //!   subscriptions.
 //! - **Memory is bounded.** At most [`buffer_capacity`](PubSubClient::buffer_capacity)
-//!   items wait for the consumer; when the buffer is full the oldest are
-//!   dropped and a [`MessageKind::Lagged`] notice with the number of dropped
-//!   messages takes their place. The socket keeps being read, so a slow
-//!   consumer never makes the server cut the connection for exceeding its
-//!   output buffer limit, and (un)subscribe confirmations never wait behind
-//!   unread messages.
+//!   items ([`DEFAULT_BUFFER_CAPACITY`], 16,384) wait for the consumer; when
+//!   the buffer is full the oldest are dropped and a [`MessageKind::Lagged`]
+//!   notice with the number of dropped messages takes their place. The
+//!   socket keeps being read, so a slow consumer never makes the server cut
+//!   the connection for exceeding its output buffer limit, and
+//!   (un)subscribe confirmations never wait behind unread messages.
+//! - **Or nothing is dropped**, with [`with_lossless`](PubSubClient::with_lossless):
+//!   when the buffer is full the client stops reading the socket, and the
+//!   server holds what is published meanwhile. The trade-off: the server's
+//!   `client-output-buffer-limit pubsub` (32 MiB hard, or 8 MiB for 60 s,
+//!   by default) then bounds how far the consumer may fall behind: past it
+//!   the server closes the connection, the client reconnects and reports a
+//!   [`MessageKind::Reconnected`] gap; and (un)subscribe confirmations and
+//!   `PING` answers wait behind the unread messages.
+//! - **A dead link is noticed.** An idle connection sends `PING` every
+//!   [`ping_interval`](PubSubClient::with_ping_interval) (30 s by default);
+//!   no answer within the read timeout (5 s by default) closes it, and the
+//!   client reconnects and restores its subscriptions.
 //!
 //! ## Layout
 //! - `message`: [`Message`] and [`MessageKind`].
@@ -65,11 +77,13 @@
 //! - `buffer`: the bounded buffer between the driver and the consumer.
 //! - `shared`: the state shared by the handles and the driver.
 //! - `driver`: the task that owns the connection.
+//! - `options`: flow control (lossless mode) and the idle `PING`.
 
 mod buffer;
 mod driver;
 mod frame;
 mod message;
+mod options;
 mod shared;
 mod stream;
 mod subscriptions;
@@ -86,6 +100,7 @@ pub use buffer::DEFAULT_BUFFER_CAPACITY;
 /// can be used without depending on `futures-core` directly.
 pub use futures_core::Stream;
 pub use message::{Message, MessageKind};
+pub use options::DEFAULT_PING_INTERVAL;
 pub use stream::Messages;
 pub use subscriptions::Subscriptions;
 
@@ -516,7 +531,16 @@ impl PubSubClient {
     }
 
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Result<Message>> {
-        self.shared().lock().buffer.poll_pop(cx)
+        let (popped, resume) = {
+            let mut st = self.shared().lock();
+            let popped = st.buffer.poll_pop(cx);
+            (popped, st.buffer.take_resume())
+        };
+        if resume {
+            // Lossless mode: the driver stopped reading while the buffer was full.
+            self.shared().wake_driver.notify_one();
+        }
+        popped
     }
 
     async fn change<A: ToArgs>(&self, family: Family, subscribe: bool, args: A) -> Result<()> {

@@ -94,6 +94,8 @@ pub(crate) struct State {
     pub(crate) connect_waiters: Vec<oneshot::Sender<Result<()>>>,
     /// Bumped on every successful connect.
     pub(crate) connects: u64,
+    /// Idle time after which the driver sends `PING` (`None`: never).
+    pub(crate) ping_interval: Option<std::time::Duration>,
 }
 
 impl State {
@@ -158,6 +160,7 @@ impl Shared {
                 handles_gone: false,
                 connect_waiters: Vec::new(),
                 connects: 0,
+                ping_interval: Some(super::options::DEFAULT_PING_INTERVAL),
             }),
             wake_driver: Notify::new(),
         }
