@@ -129,41 +129,6 @@ pub struct Config {
     pub(crate) events: Option<crate::events::Hub>,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            addr: ServerAddr::Tcp {
-                host: "127.0.0.1".into(),
-                port: 6379,
-            },
-            username: None,
-            password: None,
-            db: 0,
-            client_name: None,
-            protocol: Protocol::Resp3,
-            connect_timeout: Some(crate::config_defaults::DEFAULT_CONNECT_TIMEOUT),
-            read_timeout: Some(crate::config_defaults::DEFAULT_READ_TIMEOUT),
-            tcp_keepalive: Some(crate::config_defaults::DEFAULT_TCP_KEEPALIVE),
-            tcp_nodelay: true,
-            aggressive_write: false,
-            read_buffer_size: 64 * 1024,
-            write_buffer_size: 64 * 1024,
-            autoconnect: true,
-            reconnect_wait: Duration::from_secs(5),
-            backoff_min: Duration::from_millis(10),
-            backoff_max: Duration::from_secs(1),
-            max_pending: 100_000,
-            max_blocking_connections: DEFAULT_MAX_BLOCKING_CONNECTIONS,
-            max_transaction_connections: DEFAULT_MAX_TRANSACTION_CONNECTIONS,
-            readonly: false,
-            tls: None,
-            client_cache: None,
-            credentials: None,
-            events: None,
-        }
-    }
-}
-
 impl Config {
     /// A builder starting from the defaults (127.0.0.1:6379, db 0, RESP3, autoconnect on).
     pub fn builder() -> ConfigBuilder {

@@ -40,6 +40,8 @@
 
 use std::time::Duration;
 
+use crate::config::{Config, Protocol, ServerAddr};
+
 /// The default of [`ConfigBuilder::connect_timeout`](crate::ConfigBuilder::connect_timeout): 2 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -52,3 +54,40 @@ pub const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(30);
 /// The interval between keepalive probes once they started (where the
 /// platform lets it be set).
 pub(crate) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Every setting's default, in one place (127.0.0.1:6379, db 0, RESP3,
+/// autoconnect on, the timeouts above).
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: ServerAddr::Tcp {
+                host: "127.0.0.1".into(),
+                port: 6379,
+            },
+            username: None,
+            password: None,
+            db: 0,
+            client_name: None,
+            protocol: Protocol::Resp3,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            read_timeout: Some(DEFAULT_READ_TIMEOUT),
+            tcp_keepalive: Some(DEFAULT_TCP_KEEPALIVE),
+            tcp_nodelay: true,
+            aggressive_write: false,
+            read_buffer_size: 64 * 1024,
+            write_buffer_size: 64 * 1024,
+            autoconnect: true,
+            reconnect_wait: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(10),
+            backoff_max: Duration::from_secs(1),
+            max_pending: 100_000,
+            max_blocking_connections: crate::config::DEFAULT_MAX_BLOCKING_CONNECTIONS,
+            max_transaction_connections: crate::config::DEFAULT_MAX_TRANSACTION_CONNECTIONS,
+            readonly: false,
+            tls: None,
+            client_cache: None,
+            credentials: None,
+            events: None,
+        }
+    }
+}

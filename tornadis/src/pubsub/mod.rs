@@ -55,18 +55,9 @@
 //!   socket keeps being read, so a slow consumer never makes the server cut
 //!   the connection for exceeding its output buffer limit, and
 //!   (un)subscribe confirmations never wait behind unread messages.
-//! - **Or nothing is dropped**, with [`with_lossless`](PubSubClient::with_lossless):
-//!   when the buffer is full the client stops reading the socket, and the
-//!   server holds what is published meanwhile. The trade-off: the server's
-//!   `client-output-buffer-limit pubsub` (32 MiB hard, or 8 MiB for 60 s,
-//!   by default) then bounds how far the consumer may fall behind: past it
-//!   the server closes the connection, the client reconnects and reports a
-//!   [`MessageKind::Reconnected`] gap; and (un)subscribe confirmations and
-//!   `PING` answers wait behind the unread messages.
-//! - **A dead link is noticed.** An idle connection sends `PING` every
-//!   [`ping_interval`](PubSubClient::with_ping_interval) (30 s by default);
-//!   no answer within the read timeout (5 s by default) closes it, and the
-//!   client reconnects and restores its subscriptions.
+//! - **Or nothing is dropped**, with [`with_lossless`](PubSubClient::with_lossless)
+//!   (see there for the trade-off). An idle connection sends `PING` (see
+//!   [`with_ping_interval`](PubSubClient::with_ping_interval)) to notice a dead link.
 //!
 //! ## Layout
 //! - `message`: [`Message`] and [`MessageKind`].
@@ -215,32 +206,6 @@ impl PubSubClient {
     /// ```
     pub fn from_url(url: &str) -> Result<PubSubClient> {
         PubSubClient::new(Config::from_url(url)?)
-    }
-
-    /// Sets how many items may wait for the consumer (at least 1) before the
-    /// oldest are dropped (see [`MessageKind::Lagged`]).
-    ///
-    /// ```
-    /// use tornadis::PubSubClient;
-    /// let pubsub = PubSubClient::from_url("redis://127.0.0.1")
-    ///     .unwrap()
-    ///     .with_buffer_capacity(10_000);
-    /// assert_eq!(pubsub.buffer_capacity(), 10_000);
-    /// ```
-    pub fn with_buffer_capacity(self, capacity: usize) -> Self {
-        self.shared().lock().buffer.set_capacity(capacity);
-        self
-    }
-
-    /// How many items may wait for the consumer.
-    ///
-    /// ```
-    /// use tornadis::{pubsub::DEFAULT_BUFFER_CAPACITY, PubSubClient};
-    /// let pubsub = PubSubClient::from_url("redis://127.0.0.1").unwrap();
-    /// assert_eq!(pubsub.buffer_capacity(), DEFAULT_BUFFER_CAPACITY);
-    /// ```
-    pub fn buffer_capacity(&self) -> usize {
-        self.shared().lock().buffer.capacity()
     }
 
     /// The configuration this client connects with.

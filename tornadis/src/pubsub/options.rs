@@ -10,6 +10,32 @@ use super::PubSubClient;
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
 
 impl PubSubClient {
+    /// Sets how many items may wait for the consumer (at least 1) before the
+    /// oldest are dropped (see [`MessageKind::Lagged`](crate::MessageKind::Lagged)).
+    ///
+    /// ```
+    /// use tornadis::PubSubClient;
+    /// let pubsub = PubSubClient::from_url("redis://127.0.0.1")
+    ///     .unwrap()
+    ///     .with_buffer_capacity(10_000);
+    /// assert_eq!(pubsub.buffer_capacity(), 10_000);
+    /// ```
+    pub fn with_buffer_capacity(self, capacity: usize) -> Self {
+        self.shared().lock().buffer.set_capacity(capacity);
+        self
+    }
+
+    /// How many items may wait for the consumer.
+    ///
+    /// ```
+    /// use tornadis::{pubsub::DEFAULT_BUFFER_CAPACITY, PubSubClient};
+    /// let pubsub = PubSubClient::from_url("redis://127.0.0.1").unwrap();
+    /// assert_eq!(pubsub.buffer_capacity(), DEFAULT_BUFFER_CAPACITY);
+    /// ```
+    pub fn buffer_capacity(&self) -> usize {
+        self.shared().lock().buffer.capacity()
+    }
+
     /// Never drop a message: when [`buffer_capacity`](PubSubClient::buffer_capacity)
     /// items wait for the consumer, stop reading the socket until it has
     /// taken half of them (default off: the oldest are dropped and a
