@@ -4,7 +4,11 @@
 //!
 //! - `slot`: CRC16 hash slots and finding a command's keys;
 //! - `topology`: the slot map from `CLUSTER SLOTS`;
-//! - `client`: the client, its routing and its redirects;
+//! - `builder`: [`ClusterBuilder`] and [`ReadFrom`];
+//! - `client`: the client, its node connections and the routing of a command;
+//! - `redirect`: following `MOVED`/`ASK`, retrying `TRYAGAIN`/`CLUSTERDOWN`;
+//! - `refresh`: reading and installing the slot map;
+//! - `request`: [`ClusterRequest`], the future of one command;
 //! - `multi`: commands sent to several nodes (multi-key splits, all-primaries fan-out);
 //! - `pubsub`: [`ClusterPubSub`], shard channels on the nodes that own them;
 //! - `messages`: [`ClusterMessages`], its merged messages as a `Stream`;
@@ -23,15 +27,21 @@
 //! - `DBSIZE` and `KEYS` go to every primary too: counts are summed, key lists joined.
 //! - Other keyless commands (`PING`, `INFO`, `TIME`, `PUBLISH`, ...) go to one primary.
 
+mod builder;
 mod client;
 mod messages;
 mod multi;
 mod pubsub;
+mod redirect;
+mod refresh;
+mod request;
 mod resubscribe;
 mod slot;
 mod topology;
 
-pub use client::{ClusterBuilder, ClusterClient, ClusterRequest, ReadFrom};
+pub use builder::{ClusterBuilder, ReadFrom};
+pub use client::ClusterClient;
 pub use messages::ClusterMessages;
 pub use pubsub::ClusterPubSub;
+pub use request::ClusterRequest;
 pub use slot::{crc16, key_slot, SLOTS};
