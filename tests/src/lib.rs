@@ -33,6 +33,7 @@
 //! - [`raw`]: a minimal blocking RESP exchange used to see whether a server
 //!   answers.
 //! - [`wait`]: bounded polling with clear failure messages.
+//! - [`source`]: reading the library's own source for the layout checks.
 //! - `binaries`, `ports`, `tempdir`, `cli`: finding the Redis binaries, free
 //!   port reservation, self-removing temporary directories, running
 //!   `redis-cli`.
@@ -58,6 +59,7 @@ pub mod proxy;
 pub mod raw;
 pub mod sentinel;
 pub mod server;
+pub mod source;
 mod tempdir;
 pub mod wait;
 

@@ -10,7 +10,13 @@
 //! (`with_command("EXEC")`) is not a decision and passes.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+
+use tornadis_tests::source::{library_files, library_lines};
+
+/// The code of `text` without test modules and line comments.
+fn library_code(text: &str) -> String {
+    library_lines(text, false).join("\n") + "\n"
+}
 
 /// Command names and container words from the table.
 fn names() -> BTreeSet<String> {
@@ -20,35 +26,6 @@ fn names() -> BTreeSet<String> {
         for word in info.name.split(' ') {
             out.insert(word.to_string());
         }
-    }
-    out
-}
-
-/// The code of `text` without test modules and line comments.
-fn library_code(text: &str) -> String {
-    let mut out = String::new();
-    let mut lines = text.lines().peekable();
-    while let Some(line) = lines.next() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("#[cfg(test)]") {
-            if let Some(next) = lines.peek() {
-                if next.trim_start().starts_with("mod ") {
-                    // A test module: skip to its closing brace at the same indent.
-                    let indent = line.len() - trimmed.len();
-                    for l in lines.by_ref() {
-                        if l.len() - l.trim_start().len() == indent && l.trim_start() == "}" {
-                            break;
-                        }
-                    }
-                    continue;
-                }
-            }
-        }
-        if trimmed.starts_with("//") {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
     }
     out
 }
@@ -119,29 +96,10 @@ fn decisions(code: &str, names: &BTreeSet<String>) -> Vec<(usize, String)> {
     found
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs")
-            && p.file_name().is_some_and(|n| n != "tests.rs")
-        {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn library_code_never_decides_by_a_command_name() {
     let names = names();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut files = Vec::new();
-    rust_files(&root.join("tornadis/src"), &mut files);
-    rust_files(&root.join("tornadis-macros/src"), &mut files);
+    let files = library_files();
     assert!(files.len() > 50, "found only {} source files", files.len());
     let mut problems = Vec::new();
     for f in &files {
