@@ -19,7 +19,8 @@
 //! - [`resp`]: the wire format — [`Value`], the decoder and the encoder.
 //! - [`value`]: [`ToArg`]/[`ToArgs`] (Rust values as arguments) and [`FromValue`] (replies as Rust values).
 //! - `cmd`: [`Cmd`], a command encoded once into RESP bytes.
-//! - `config`: [`Config`] and its builder, `redis://` and `unix://` URLs;
+//! - `config`, `config_builder`, `config_url`: [`Config`], its builder,
+//!   `redis://` and `unix://` URLs;
 //!   [`config_defaults`]: the default timeouts and why.
 //! - `connection`: opening a socket and the handshake (HELLO, AUTH, SELECT, CLIENT SETNAME).
 //! - `credentials`: [`CredentialsProvider`], asked for the user name and password
@@ -64,6 +65,7 @@ mod cmd;
 pub mod command_info;
 pub mod commands;
 mod config;
+mod config_builder;
 pub mod config_defaults;
 mod config_url;
 mod connection;
