@@ -1,5 +1,6 @@
 //! Reading the library's own source, for the checks that keep its layout
-//! honest (`no_name_literals`, `file_sizes`).
+//! honest (`no_name_literals`; the file-size check is a unit test of the
+//! `tornadis` crate, `layout_check.rs`, so that `cargo test -p tornadis` runs it).
 
 use std::path::{Path, PathBuf};
 

@@ -87,6 +87,11 @@ pub mod testing;
 mod tls;
 pub mod value;
 
+// The source-layout check (no library file over 600 lines), run with the
+// unit tests.
+#[cfg(test)]
+mod layout_check;
+
 // The guide's code blocks, compiled and run as doc tests (the file is read
 // only then, so packaging does not need it).
 #[cfg(doctest)]
