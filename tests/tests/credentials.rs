@@ -3,14 +3,15 @@
 //! nodes and sentinel data connections; a failing or hanging provider is an
 //! authentication error within the connect timeout; secrets never shown.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tornadis::cluster::ClusterClient;
 use tornadis::sentinel::SentinelClient;
 use tornadis::{
-    credentials_fn, Client, ClientPool, Config, Credentials, CredentialsProvider, PubSubClient,
+    credentials_fn, Client, ClientPool, Config, ConnectionEvent, ConnectionEvents, Credentials,
+    CredentialsProvider, PubSubClient,
 };
 use tornadis_tests::{RedisCluster, RedisServer, SentinelGroup};
 
@@ -23,6 +24,8 @@ const SECOND: &str = "Second-8c2f-Distinctive";
 struct Rotating {
     password: Arc<Mutex<String>>,
     asked: Arc<AtomicUsize>,
+    /// What the credentials say about refreshing.
+    refresh: Option<Duration>,
 }
 
 impl Rotating {
@@ -47,7 +50,11 @@ impl Rotating {
             async move {
                 this.asked.fetch_add(1, Ordering::SeqCst);
                 let password = this.password.lock().unwrap().clone();
-                Ok(Credentials::new(USER, password))
+                let creds = Credentials::new(USER, password);
+                Ok(match this.refresh {
+                    Some(after) => creds.refresh_after(after),
+                    None => creds,
+                })
             }
         })
     }
@@ -252,4 +259,146 @@ async fn sentinel_data_connections_ask_the_provider() {
     // The sentinels themselves were not asked with the data credentials:
     // only the data connection (and any role probe) counts.
     assert!(rotating.asked() >= 1);
+}
+
+/// Waits for `n` `Reauthenticated` events; panics on `ReauthFailed`.
+async fn reauthenticated(events: &mut ConnectionEvents, n: usize) {
+    let mut seen = 0;
+    while seen < n {
+        match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+            Ok(Some(ConnectionEvent::Reauthenticated { .. })) => seen += 1,
+            Ok(Some(ConnectionEvent::ReauthFailed { error, .. })) => panic!("{error}"),
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the events ended"),
+            Err(_) => panic!("only {seen} of {n} re-authentications within 5 s"),
+        }
+    }
+}
+
+/// An ACL user's password rotated with `ACL SETUSER` while four tasks keep
+/// issuing requests: two on a shared client, two on long-lived pooled
+/// clients, each also opening a new connection every so often. New
+/// connections take the new password from the provider, live ones are
+/// re-authenticated on schedule (without reconnecting), and no request fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_rotation_under_load_fails_no_request() {
+    let server = acl_server();
+    let mut rotating = Rotating::new(FIRST);
+    rotating.refresh = Some(Duration::from_millis(200));
+    let config = config(server.port(), rotating.provider());
+    let client = Client::new(config.clone()).unwrap();
+    let pool = ClientPool::builder()
+        .config(config)
+        .max_size(2)
+        .build()
+        .unwrap();
+    let mut client_events = client.events();
+    let mut pool_events = pool.events();
+    client.call("PING").await.unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let stop = stop.clone();
+        let client = client.clone();
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let pooled = match t {
+                0 | 1 => None,
+                _ => Some(pool.connected_client().await.unwrap()),
+            };
+            let mut done = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let on: &Client = pooled.as_deref().unwrap_or(&client);
+                let n: i64 = on.call_as(("INCR", "rotation:n")).await.unwrap();
+                assert!(n > 0);
+                done += 1;
+                if done % 50 == 0 {
+                    // A new connection, authenticated by the provider now.
+                    let fresh = on.dedicated().unwrap();
+                    let who: String = fresh.call_as(("ACL", "WHOAMI")).await.unwrap();
+                    assert_eq!(who, USER);
+                }
+            }
+            let pooled_connects = pooled.as_ref().map(|p| p.connection_count());
+            (done, pooled_connects)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The rotation: the server accepts both, the provider hands out the
+    // new one, the live connections take it, then the old one goes.
+    server.cli(&["ACL", "SETUSER", USER, &format!(">{SECOND}")]);
+    rotating.set(SECOND);
+    // Two rounds each: the second surely fetched after the switch.
+    reauthenticated(&mut client_events, 2).await;
+    reauthenticated(&mut pool_events, 4).await;
+    server.cli(&["ACL", "SETUSER", USER, &format!("<{FIRST}")]);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    reauthenticated(&mut client_events, 1).await;
+
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for task in tasks {
+        let (done, pooled_connects) = task.await.unwrap();
+        assert!(done > 20, "a task made only {done} requests");
+        if let Some(connects) = pooled_connects {
+            assert_eq!(connects, 1, "a pooled connection was reopened");
+        }
+        total += done;
+    }
+    eprintln!(
+        "{total} requests during the rotation, provider asked {} times",
+        rotating.asked()
+    );
+    assert_eq!(client.connection_count(), 1, "the live connection was kept");
+    let n: u64 = server.cli(&["GET", "rotation:n"]).parse().unwrap();
+    assert_eq!(n, total, "every request ran once");
+    // Nothing ever presented a refused password.
+    assert_eq!(
+        server.cli(&["ACL", "LOG"]),
+        "",
+        "failed authentications logged"
+    );
+    // The old password is really gone: a refresh with it would fail.
+    let old = Client::builder()
+        .port(server.port())
+        .username(USER)
+        .password(FIRST)
+        .build()
+        .unwrap();
+    let e = old.call("PING").await.unwrap_err();
+    assert_eq!(e.code(), Some("WRONGPASS"), "{e}");
+}
+
+/// A refresh the server refuses is reported, and the connection stays up,
+/// authenticated as before: the `AUTH` really went to the server (its ACL
+/// log shows the failure).
+#[tokio::test]
+async fn a_refused_refresh_is_reported_and_the_connection_stays() {
+    let server = acl_server();
+    let mut rotating = Rotating::new(FIRST);
+    rotating.refresh = Some(Duration::from_millis(150));
+    let client = Client::new(config(server.port(), rotating.provider())).unwrap();
+    let mut events = client.events();
+    assert_eq!(whoami(&client).await, USER);
+    reauthenticated(&mut events, 1).await;
+    rotating.set("Not-The-Password-Distinctive");
+    let error = loop {
+        match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+            Ok(Some(ConnectionEvent::ReauthFailed { error, .. })) => break error,
+            Ok(Some(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(error.is_auth(), "{error}");
+    assert_eq!(error.code(), Some("WRONGPASS"), "{error}");
+    assert!(
+        !format!("{error} {error:?}").contains("Not-The-Password"),
+        "{error:?}"
+    );
+    assert_eq!(whoami(&client).await, USER);
+    assert_eq!(client.connection_count(), 1);
+    let log = server.cli(&["ACL", "LOG"]);
+    assert!(log.contains("auth"), "{log}");
 }

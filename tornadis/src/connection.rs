@@ -98,7 +98,6 @@ pub(crate) struct Connection {
     /// The protocol the server agreed to.
     pub(crate) protocol: Protocol,
     /// When to authenticate again (the credentials provider said).
-    #[allow(dead_code)] // read by the re-authentication schedule
     pub(crate) refresh_after: Option<std::time::Duration>,
 }
 

@@ -213,6 +213,13 @@ impl Config {
     }
 }
 
+impl Provider {
+    /// The provider itself.
+    pub(crate) fn get(&self) -> &dyn CredentialsProvider {
+        &*self.0
+    }
+}
+
 /// The provider's error as the source of ours (a boxed error is not itself
 /// an `Error` type).
 struct ProviderFailure(ProviderError);

@@ -76,7 +76,7 @@ async fn run(shared: Arc<Shared>) {
                 continue;
             }
         };
-        let first = {
+        let generation = {
             let mut st = shared.lock();
             if std::mem::take(&mut st.close_now) {
                 // `disconnect()` during the handshake: that connection is
@@ -97,9 +97,12 @@ async fn run(shared: Arc<Shared>) {
             for w in st.connect_waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
-            st.connects == 1
+            st.connects
         };
-        shared.events.opened(&addr, first);
+        shared.events.opened(&addr, generation == 1);
+        if let Some(after) = conn.refresh_after {
+            super::reauth::spawn(&shared, generation, addr.clone(), after);
+        }
         outage_start = None;
         backoff.reset();
 

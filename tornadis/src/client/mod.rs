@@ -7,6 +7,7 @@
 
 pub(crate) mod cache;
 mod driver;
+mod reauth;
 pub(crate) mod request;
 mod resolve;
 pub(crate) mod routing;
