@@ -17,7 +17,8 @@ CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
                   "keys", "reply", "deprecated", "skip_method", "blocking_timeout",
                   "args", "variant", "plain_reply", "single", "as_args", "without",
-                  "connection", "state", "request_policy", "response_policy"}
+                  "connection", "state", "request_policy", "response_policy",
+                  "stored_procedure"}
 SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
 VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",

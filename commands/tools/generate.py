@@ -8,7 +8,7 @@ The JSON files (one per command, as found in the Redis source tree under
 src/commands/) supply the structural facts: since, arity, flags, key specs and
 arguments. Everything a person wrote by hand survives a refresh: summary,
 method, reply, doc, variants, skip_method, deprecated, blocking_timeout,
-connection, state and the
+connection, state, stored_procedure and the
 flags that are ours rather than the server's. The JSON files themselves are
 only read, never copied into the repository.
 
@@ -141,7 +141,7 @@ ARG_RENAMES = {
 # Fields a person curates; a refresh carries them over unchanged.
 CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
            "blocking_timeout", "reply", "plain_reply", "single", "as_args", "without",
-           "connection", "state"]
+           "connection", "state", "stored_procedure"]
 
 
 # ---------------------------------------------------------------- reading JSON
@@ -444,7 +444,7 @@ def inline_table(d: dict, indent: int) -> str:
 FIELD_ORDER = ["name", "method", "summary", "doc", "since", "arity", "flags",
                "keys", "reply", "plain_reply", "single", "as_args", "without",
                "deprecated", "skip_method", "blocking_timeout", "connection", "state",
-               "request_policy", "response_policy", "args"]
+               "request_policy", "response_policy", "stored_procedure", "args"]
 
 
 def render_command(cmd: dict) -> str:

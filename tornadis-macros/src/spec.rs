@@ -45,6 +45,8 @@ pub struct Command {
     pub request_policy: Option<String>,
     /// The cluster's response policy (the server's command tip).
     pub response_policy: Option<String>,
+    /// The argument naming the script or function run (FORMAT.md "Telemetry").
+    pub stored_procedure: Option<String>,
     #[serde(default)]
     pub single: Vec<String>,
     #[serde(default)]

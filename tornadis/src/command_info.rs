@@ -32,6 +32,12 @@ pub struct CommandInfo {
     pub keys: &'static [KeySpec],
     /// Which connection it may run on and how a cluster spreads it.
     pub routing: RoutingFacts,
+    /// Every token its arguments may carry (`EX`, `WITHSCORES`), in upper
+    /// case: the words sanitized query text shows as sent.
+    pub tokens: &'static [&'static str],
+    /// The argument position of the script digest or function name it runs
+    /// (`EVALSHA`, `FCALL`), reported as `db.stored_procedure.name`.
+    pub stored_procedure: Option<u16>,
 }
 
 /// A set of command flags (a bit set, combine with `|`).

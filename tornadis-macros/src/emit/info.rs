@@ -63,6 +63,14 @@ fn info(c: &Command) -> TokenStream {
     };
     let keys = c.keys.iter().map(key_spec);
     let routing = super::routing::facts(&c.routing);
+    let tokens = &c.tokens;
+    let stored_procedure = match c.stored_procedure {
+        Some(p) => {
+            let p = u(p);
+            quote!(::std::option::Option::Some(#p))
+        }
+        None => quote!(::std::option::Option::None),
+    };
     quote! {
         ::tornadis::command_info::CommandInfo {
             name: #name,
@@ -73,6 +81,8 @@ fn info(c: &Command) -> TokenStream {
             flags: ::tornadis::command_info::CommandFlags(#flags),
             keys: &[#(#keys),*],
             routing: #routing,
+            tokens: &[#(#tokens),*],
+            stored_procedure: #stored_procedure,
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod keys;
+pub mod observe;
 pub mod reply;
 pub mod routing;
 pub mod shape;
@@ -47,6 +48,10 @@ pub struct Command {
     pub keys: Vec<KeySpec>,
     /// Which connection it may run on and how a cluster spreads it.
     pub routing: Routing,
+    /// Every token its arguments may carry (shown in sanitized query text).
+    pub tokens: Vec<String>,
+    /// The position of the argument naming the script or function it runs.
+    pub stored_procedure: Option<u16>,
     pub methods: Vec<Method>,
     /// `oneof` arguments that appear as values and so need an enum.
     pub enums: Vec<Arg>,
@@ -252,6 +257,9 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
     args::check_unique(&args, "arguments", errs);
     check_keys(c, &args, &keys, errs);
     let routing = routing::convert(c, &args, &flags, errs);
+    let tokens = observe::tokens(&args);
+    let stored_procedure =
+        observe::stored_procedure(&c.name, c.stored_procedure.as_deref(), &args, errs);
     if matches!(&c.deprecated, Some(d) if d.trim().is_empty()) {
         errs.push("`deprecated` must say what to use instead".into());
     }
@@ -412,6 +420,8 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
         flags,
         keys,
         routing,
+        tokens,
+        stored_procedure,
         methods,
         enums,
     })

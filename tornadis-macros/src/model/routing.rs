@@ -135,7 +135,7 @@ pub fn convert(
 }
 
 /// How many arguments `a` always takes, when that is fixed.
-fn width(a: &Arg) -> Option<u16> {
+pub(super) fn width(a: &Arg) -> Option<u16> {
     if a.optional || a.multiple {
         return None;
     }
