@@ -128,6 +128,7 @@ pub struct Config {
     /// Set by a pool or cluster for its connections: where their events go
     /// (a client takes it out of its config; without it, it makes its own).
     pub(crate) events: Option<crate::events::Hub>,
+    pub(crate) telemetry: crate::observe::Telemetry,
 }
 
 impl Config {

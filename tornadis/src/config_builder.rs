@@ -31,7 +31,7 @@ use crate::tls::TlsConfig;
 /// returns a `ConfigBuilder<Client>` whose `build` gives the client.
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ConfigBuilder<T = Config> {
-    config: Config,
+    pub(crate) config: Config,
     error: Option<Error>,
     _target: PhantomData<fn() -> T>,
 }

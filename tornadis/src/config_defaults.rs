@@ -88,6 +88,7 @@ impl Default for Config {
             client_cache: None,
             credentials: None,
             events: None,
+            telemetry: Default::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use tokio::net::{TcpStream, UnixStream};
 use crate::cmd::Cmd;
 use crate::config::{Config, Protocol, ServerAddr};
 use crate::error::{Error, ErrorKind, Result};
+use crate::observe::{PeerInfo, System};
 use crate::resp::{Decoder, Value};
 
 /// An open byte stream to the server.
@@ -99,6 +100,8 @@ pub(crate) struct Connection {
     pub(crate) protocol: Protocol,
     /// When to authenticate again (the credentials provider said).
     pub(crate) refresh_after: Option<std::time::Duration>,
+    /// Where the connection ended up, and what server it is (for telemetry).
+    pub(crate) peer: PeerInfo,
 }
 
 /// Opens a socket to `config.addr` and runs the handshake, all within
@@ -108,8 +111,8 @@ pub(crate) async fn connect(config: &Config) -> Result<Connection> {
     let creds = crate::credentials::ForConnection::ask(config).await?;
     let config = creds.config.as_ref().unwrap_or(config);
     let open = async {
-        let stream = open_stream(config).await?;
-        handshake(config, stream).await
+        let (stream, peer) = open_stream(config).await?;
+        handshake(config, stream, peer).await
     };
     let opened = match config.connect_timeout {
         Some(t) => tokio::time::timeout(t.saturating_sub(started.elapsed()), open).await.unwrap_or_else(|_| {
@@ -126,7 +129,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Connection> {
     })
 }
 
-async fn open_stream(config: &Config) -> Result<Stream> {
+async fn open_stream(config: &Config) -> Result<(Stream, PeerInfo)> {
     match &config.addr {
         ServerAddr::Tcp { host, port } => {
             let stream = TcpStream::connect((host.as_str(), *port))
@@ -154,13 +157,14 @@ async fn open_stream(config: &Config) -> Result<Stream> {
                     .with_source(e)
                 })?;
             }
+            let peer = PeerInfo::tcp(stream.peer_addr().ok());
             #[cfg(feature = "tls")]
             if let Some(tls) = &config.tls {
                 return crate::tls::connect(tls, host, &config.addr, stream)
                     .await
-                    .map(Stream::Tls);
+                    .map(|s| (Stream::Tls(s), peer));
             }
-            Ok(Stream::Tcp(stream))
+            Ok((Stream::Tcp(stream), peer))
         }
         // TLS settings do not apply here: Redis serves plain RESP on its unix socket.
         ServerAddr::Unix(path) => {
@@ -171,7 +175,7 @@ async fn open_stream(config: &Config) -> Result<Stream> {
                 ))
                 .with_source(e)
             })?;
-            Ok(Stream::Unix(stream))
+            Ok((Stream::Unix(stream), PeerInfo::unix(path)))
         }
     }
 }
@@ -279,13 +283,14 @@ fn auth_error(config: &Config, value: Value, what: &str) -> Error {
         .with_command(what.to_string())
 }
 
-async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
+async fn handshake(config: &Config, stream: Stream, peer: PeerInfo) -> Result<Connection> {
     let mut conn = Connection {
         stream,
         read_buf: BytesMut::with_capacity(config.read_buffer_size),
         decoder: Decoder::default(),
         protocol: Protocol::Resp2,
         refresh_after: None,
+        peer,
     };
     let mut authenticated = false;
     if config.protocol == Protocol::Resp3 {
@@ -305,7 +310,8 @@ async fn handshake(config: &Config, stream: Stream) -> Result<Connection> {
                 // Servers before 6.0 do not know HELLO (or refuse RESP3): speak RESP2.
             }
             Value::Error(e) => return Err(auth_error(config, Value::Error(e), "HELLO")),
-            _ => {
+            reply => {
+                conn.peer.system = System::from_hello(&reply);
                 conn.protocol = Protocol::Resp3;
                 authenticated = true;
             }

@@ -40,7 +40,9 @@
 //! - [`pubsub`]: [`PubSubClient`], its messages and their stream.
 //! - [`cluster`]: [`ClusterClient`](cluster::ClusterClient): slot routing, redirects, the slot map.
 //! - [`sentinel`]: a client that follows a Sentinel-managed primary through failovers.
-//! - `observe`: `tracing` and `metrics` hooks (features of the same names); counters are in [`Stats`].
+//! - `observe`: spans and metrics named by the OpenTelemetry database conventions
+//!   (features `tracing`, `metrics`, `opentelemetry`), set with [`Telemetry`];
+//!   counters without a metrics stack are in [`Stats`].
 //! - `backoff`: the reconnect delay shared by the drivers; `deadline`: deadlines that saturate.
 //! - `error`: [`Error`] and [`ErrorKind`].
 //! - `events`: [`ConnectionEvent`]s (connected, disconnected, reconnected, gave up)
@@ -113,6 +115,7 @@ pub use credentials::{
 pub use error::{Error, ErrorKind, Result};
 pub use events::{ConnectionEvent, ConnectionEvents, DisconnectCause, EVENT_CAPACITY};
 pub use executor::Executor;
+pub use observe::Telemetry;
 pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
 pub use pubsub::{Message, MessageKind, Messages, PubSubClient, Subscriptions};

@@ -19,6 +19,7 @@ use crate::cmd::Cmd;
 use crate::command_info::StateChange;
 use crate::error::{Error, ErrorKind, Result};
 use crate::executor::Executor;
+use crate::observe::Operation;
 use crate::resp::Value;
 use crate::value::{FromValue, ToArgs};
 
@@ -139,6 +140,7 @@ impl Batch {
             }
         }
         let n = self.names.len();
+        let operation = self.operation_name(atomic);
         let (bytes, replies) = if atomic {
             let mut framed = BytesMut::with_capacity(self.buf.len() + 32);
             framed.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
@@ -151,30 +153,54 @@ impl Batch {
         client.permit().await?;
         // Inside MULTI/EXEC blocking commands do not block.
         let blocking = (self.blocking.is_some() && !atomic).then_some(self.blocking_wait);
-        let rx = client.enqueue_encoded(bytes, replies, blocking, atomic)?;
-        let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
-        let values = match request::finish_rx::<Value>(&what, rx.await)? {
-            Value::Array(values) if values.len() == replies => values,
-            other => {
-                return Err(Error::protocol(format!(
-                    "a pipeline of {replies} replies came back as {}",
-                    other.shape()
-                )))
+        let op = Operation::batch(client.config(), client.peer(), operation, n);
+        let result = async {
+            let rx = client.enqueue_encoded(bytes, replies, blocking, atomic)?;
+            let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
+            let values = match request::finish_rx::<Value>(&what, rx.await)? {
+                Value::Array(values) if values.len() == replies => values,
+                other => {
+                    return Err(Error::protocol(format!(
+                        "a pipeline of {replies} replies came back as {}",
+                        other.shape()
+                    )))
+                }
+            };
+            let per_command = if atomic {
+                unwrap_exec(values, &self.names)?
+            } else {
+                values
+            };
+            Ok(per_command
+                .into_iter()
+                .zip(&self.names)
+                .map(|(v, name)| match v {
+                    Value::Error(e) => Err(name.attach(Error::from_server(e))),
+                    v => Ok(v),
+                })
+                .collect::<Vec<_>>())
+        }
+        .await;
+        // The operation failed as a whole, or with its first failing command.
+        let error = match &result {
+            Err(e) => Some(e),
+            Ok(replies) => replies.iter().find_map(|r| r.as_ref().err()),
+        };
+        op.finish(client.config(), client.peer(), error);
+        result
+    }
+
+    /// `db.operation.name` of the batch: `PIPELINE` or `MULTI`, followed by
+    /// the command's name when every command is the same.
+    fn operation_name(&self, atomic: bool) -> String {
+        let mut name = String::from(if atomic { "MULTI" } else { "PIPELINE" });
+        if let Some(first) = self.names.first() {
+            if !atomic && self.names.iter().all(|n| n.as_str() == first.as_str()) {
+                name.push(' ');
+                name.push_str(first.as_str());
             }
-        };
-        let per_command = if atomic {
-            unwrap_exec(values, &self.names)?
-        } else {
-            values
-        };
-        Ok(per_command
-            .into_iter()
-            .zip(&self.names)
-            .map(|(v, name)| match v {
-                Value::Error(e) => Err(name.attach(Error::from_server(e))),
-                v => Ok(v),
-            })
-            .collect())
+        }
+        name
     }
 }
 

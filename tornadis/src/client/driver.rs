@@ -19,6 +19,7 @@ use crate::backoff::Backoff;
 use crate::config::ServerAddr;
 use crate::connection::{self, Connection};
 use crate::error::{Error, Result};
+use crate::observe::ConnState;
 use crate::resp::Value;
 
 /// Starts a driver task for `shared` (the caller has set `link` to `Connecting`).
@@ -92,8 +93,8 @@ async fn run(shared: Arc<Shared>) {
             st.link = Link::Connected;
             st.connects += 1;
             shared.counters.connected();
-            crate::observe::connection_opened();
-            crate::observe::connected(config, &config.addr);
+            shared.peer.set(conn.peer.clone());
+            crate::observe::connected(config, &conn.peer, attempt_start.elapsed());
             for w in st.connect_waiters.drain(..) {
                 let _ = w.send(Ok(()));
             }
@@ -109,8 +110,7 @@ async fn run(shared: Arc<Shared>) {
         let mut io = Io::new(&shared, conn);
         let end = poll_fn(|cx| io.poll(cx)).await;
         shared.counters.disconnected();
-        crate::observe::connection_lost();
-        crate::observe::disconnected(config, end.as_ref().err());
+        crate::observe::disconnected(config, io.state, end.as_ref().err());
         shared.events.closed(&addr, || {
             crate::events::cause(&end, |e| matches!(e, End::Closed))
         });
@@ -225,6 +225,8 @@ struct Io<'a> {
     timer: Option<Pin<Box<Sleep>>>,
     /// Set once the driver has yielded to let more callers join a batch.
     yielded: bool,
+    /// Whether a request is in flight, for `db.client.connection.count`.
+    state: ConnState,
 }
 
 impl<'a> Io<'a> {
@@ -237,6 +239,20 @@ impl<'a> Io<'a> {
             inflight: VecDeque::new(),
             timer: None,
             yielded: false,
+            state: ConnState::Idle,
+        }
+    }
+
+    /// Reports a change between idle and in use (a cheap check when nothing changed).
+    fn note_state(&mut self) {
+        let now = if self.inflight.is_empty() {
+            ConnState::Idle
+        } else {
+            ConnState::Used
+        };
+        if now != self.state {
+            crate::observe::connection_state(&self.shared.config, Some(self.state), Some(now));
+            self.state = now;
         }
     }
 
@@ -268,6 +284,7 @@ impl<'a> Io<'a> {
             progress |= self.poll_read(cx)?;
             self.poll_timer(cx)?;
             if !progress {
+                self.note_state();
                 return Poll::Pending;
             }
         }

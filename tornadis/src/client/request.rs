@@ -11,6 +11,7 @@ use super::submit::Submitted;
 use super::Client;
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
+use crate::observe::Operation;
 use crate::resp::Value;
 use crate::value::FromValue;
 
@@ -132,13 +133,16 @@ pub(crate) fn finish_rx<R: FromValue>(
 }
 
 /// Sends `cmd` with the permit the caller holds.
-fn submit<'a>(client: &'a Client, cmd: &Cmd, name: &CommandName) -> State<'a> {
+fn submit<'a>(client: &'a Client, cmd: &Cmd) -> State<'a> {
     match client.submit(cmd, true) {
-        Ok(submitted) => State::Waiting(
-            client,
-            submitted,
-            crate::observe::CommandSpan::start(name.as_str(), client.config()),
-        ),
+        Ok(submitted) => {
+            let op = Operation::command(
+                client.config(),
+                &submitted.carrier(client).shared().peer,
+                cmd,
+            );
+            State::Waiting(client, submitted, op)
+        }
         Err(e) => State::Failed(Some(e)),
     }
 }
@@ -151,7 +155,7 @@ enum State<'a> {
     Init(&'a Client, Cmd),
     /// The queue was full: waiting for room before sending.
     Acquiring(&'a Client, Cmd, PermitWait<'a>),
-    Waiting(&'a Client, Submitted, crate::observe::CommandSpan),
+    Waiting(&'a Client, Submitted, Operation),
     Failed(Option<Error>),
     Done,
 }
@@ -198,30 +202,31 @@ impl<R: FromValue> Future for ResponseFuture<'_, R> {
             match std::mem::replace(&mut this.state, State::Done) {
                 State::Init(client, cmd) => {
                     this.state = if client.permits().try_acquire().map(|p| p.forget()).is_ok() {
-                        submit(client, &cmd, &this.name)
+                        submit(client, &cmd)
                     } else {
                         State::Acquiring(client, cmd, Box::pin(client.permit()))
                     };
                 }
                 State::Acquiring(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
-                    Poll::Ready(Ok(())) => this.state = submit(client, &cmd, &this.name),
+                    Poll::Ready(Ok(())) => this.state = submit(client, &cmd),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(this.name.attach(e))),
                     Poll::Pending => {
                         this.state = State::Acquiring(client, cmd, wait);
                         return Poll::Pending;
                     }
                 },
-                State::Waiting(client, mut submitted, span) => {
+                State::Waiting(client, mut submitted, op) => {
                     return match submitted.poll_reply(cx) {
                         Poll::Ready(reply) => {
                             let result = finish(&this.name, reply);
-                            let error = result.as_ref().err().map(Error::kind);
-                            client.record(submitted.elapsed(), error);
-                            span.finish(error);
+                            let error = result.as_ref().err();
+                            client.record(submitted.elapsed(), error.map(Error::kind));
+                            let carrier = submitted.carrier(client);
+                            op.finish(client.config(), &carrier.shared().peer, error);
                             Poll::Ready(result)
                         }
                         Poll::Pending => {
-                            this.state = State::Waiting(client, submitted, span);
+                            this.state = State::Waiting(client, submitted, op);
                             Poll::Pending
                         }
                     }

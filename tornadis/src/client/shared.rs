@@ -254,6 +254,8 @@ pub(crate) struct Shared {
     pub(crate) cache: Option<std::sync::Arc<super::cache::Cache>>,
     /// Where connection events go (a pool's or cluster's, or this client's own).
     pub(crate) events: crate::events::Hub,
+    /// The node the current connection reached, for spans and metrics.
+    pub(crate) peer: crate::observe::Peer,
     state: Mutex<State>,
 }
 
@@ -273,6 +275,7 @@ impl Shared {
             exclusive,
             resolver: None,
             counters: Default::default(),
+            peer: Default::default(),
             conn_state: Arc::new(StateCell::default()),
             blocking: Arc::new(AtomicUsize::new(0)),
             permits,

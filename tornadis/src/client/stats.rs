@@ -1,8 +1,8 @@
 //! Counters and a latency histogram for one client, read with [`Client::stats`](crate::Client::stats).
 //!
 //! Recording is a few relaxed atomic additions per request; reading takes a
-//! snapshot. With the `metrics` feature the same events also go to the
-//! `metrics` crate's global recorder.
+//! snapshot. The `metrics` and `opentelemetry` features export the
+//! OpenTelemetry `db.client.*` metrics instead (see `observe`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -53,7 +53,6 @@ impl Counters {
         if let Some(b) = self.latency.get(bucket) {
             b.fetch_add(1, Ordering::Relaxed);
         }
-        crate::observe::request_done(elapsed, error);
     }
 
     pub(crate) fn connected(&self) {

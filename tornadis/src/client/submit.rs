@@ -71,6 +71,15 @@ impl Submitted {
         }
     }
 
+    /// The client whose connection carries the command: a side connection
+    /// for a blocking command, else `client` itself.
+    pub(crate) fn carrier<'a>(&'a self, client: &'a Client) -> &'a Client {
+        self.lease
+            .as_ref()
+            .and_then(|l| l.client.as_ref())
+            .unwrap_or(client)
+    }
+
     /// How long since the command was queued.
     pub(crate) fn elapsed(&self) -> std::time::Duration {
         self.started.elapsed()
@@ -155,6 +164,11 @@ impl Drop for SideLease {
 }
 
 impl Client {
+    /// The node this client's connection reached, for spans and metrics.
+    pub(crate) fn peer(&self) -> &crate::observe::Peer {
+        &self.shared().peer
+    }
+
     /// Validates, routes and queues one command. With `permit_held`, the
     /// caller already holds one of this client's pending-request permits
     /// (it is given back if the command goes elsewhere or is refused).

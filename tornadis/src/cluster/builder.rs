@@ -149,6 +149,9 @@ impl ClusterBuilder {
         template.validate()?;
         // Every node connection reports to the cluster's one hub.
         template.events = Some(crate::events::Hub::default());
+        if let Some((host, port)) = self.seeds.first() {
+            template.telemetry.name_cluster(host, *port);
+        }
         if template.db != 0 {
             return Err(Error::client(
                 "Redis Cluster has only database 0; remove the db setting",

@@ -1,24 +1,287 @@
-//! Observability hooks: `tracing` spans and events (feature `tracing`) and
-//! `metrics` counters and histograms (feature `metrics`). Without the
-//! features every hook is an empty inline function.
+//! Observability, named by the OpenTelemetry database conventions for Redis:
+//! a `tracing` span per operation (feature `tracing`; bridge it with
+//! `tracing-opentelemetry`), and the `db.client.*` metrics through the
+//! `metrics` facade (feature `metrics`) or the OpenTelemetry API (feature
+//! `opentelemetry`). Without the features every hook does nothing.
 //!
-//! Spans and events never carry argument values: only the command name,
-//! the database, the server address, the duration and the error kind.
+//! - `settings`: [`Telemetry`], what spans and metrics include.
+//! - `peer`: the node a connection reached and what server it is.
+//! - `query`: `db.query.text`, sanitized from the spec table.
+//! - `span` (feature `tracing`), `facade` (feature `metrics`), `otel`
+//!   (feature `opentelemetry`): the three outputs.
+//!
+//! Nothing here ever records an argument value: spans carry names, tokens
+//! and keys only (and keys only when query text is turned on); metrics carry
+//! no key and no query text.
 
-#[cfg(not(feature = "metrics"))]
-mod metrics_off;
-#[cfg(feature = "metrics")]
-mod metrics_on;
-#[cfg(not(feature = "tracing"))]
-mod tracing_off;
-#[cfg(feature = "tracing")]
-mod tracing_on;
+mod peer;
+mod query;
+mod settings;
 
-#[cfg(not(feature = "metrics"))]
-pub(crate) use metrics_off::*;
 #[cfg(feature = "metrics")]
-pub(crate) use metrics_on::*;
-#[cfg(not(feature = "tracing"))]
-pub(crate) use tracing_off::*;
+mod facade;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 #[cfg(feature = "tracing")]
-pub(crate) use tracing_on::*;
+mod span;
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+pub(crate) use peer::{Peer, PeerInfo, System};
+pub use settings::Telemetry;
+
+use crate::cmd::Cmd;
+use crate::config::{Config, ServerAddr};
+use crate::error::{Error, ErrorKind};
+
+/// Whether any metrics output is compiled in.
+const METRICS: bool = cfg!(any(feature = "metrics", feature = "opentelemetry"));
+
+/// `server.address` and `server.port`: the configured endpoint (never the
+/// URL, so never credentials).
+pub(crate) fn server_of(config: &Config) -> (Cow<'_, str>, Option<u16>) {
+    match config.telemetry.endpoint().unwrap_or(&config.addr) {
+        ServerAddr::Tcp { host, port } => (Cow::Borrowed(host.as_str()), Some(*port)),
+        ServerAddr::Unix(path) => (path.to_string_lossy(), None),
+    }
+}
+
+/// `error.type`: the server's error prefix (`WRONGTYPE`), else the kind of
+/// failure on our side (`timeout`, `connection`, ...).
+pub(crate) fn error_type(error: &Error) -> &str {
+    match error.code() {
+        Some(code) => code,
+        None => kind_label(error.kind()),
+    }
+}
+
+/// The low-cardinality name of an error kind.
+pub(crate) fn kind_label(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Connection => "connection",
+        ErrorKind::Client => "client",
+        ErrorKind::Server => "server",
+        ErrorKind::Protocol => "protocol",
+        ErrorKind::Decode => "decode",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Auth => "auth",
+        ErrorKind::Aborted => "aborted",
+        ErrorKind::StateLost => "state_lost",
+    }
+}
+
+/// `db.client.connection.pool.name`: `host:port/db` (the form the
+/// conventions suggest when a pool has no name of its own).
+pub(crate) fn pool_name(config: &Config) -> String {
+    match server_of(config) {
+        (host, Some(port)) => format!("{host}:{port}/{}", config.db),
+        (path, None) => format!("{path}/{}", config.db),
+    }
+}
+
+/// The labels of one finished operation, shared by both metrics outputs.
+#[allow(dead_code)] // Read only by the metrics outputs.
+pub(crate) struct OperationLabels<'a> {
+    pub(crate) system: &'static str,
+    pub(crate) operation: &'a str,
+    pub(crate) namespace: i64,
+    pub(crate) server_address: &'a str,
+    pub(crate) server_port: Option<u16>,
+    pub(crate) error_type: Option<&'a str>,
+    pub(crate) status_code: Option<&'a str>,
+}
+
+/// One operation (a command, a pipeline or a transaction) being timed and traced.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    /// `db.operation.name`: `GET`, `CLIENT KILL`, `PIPELINE GET`, `MULTI`.
+    name: Cow<'static, str>,
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
+    started: Option<std::time::Instant>,
+}
+
+impl Operation {
+    /// A single command, about to be sent on a connection whose peer is `peer`.
+    pub(crate) fn command(config: &Config, peer: &Peer, cmd: &Cmd) -> Operation {
+        let info = crate::client::routing::info_of(cmd);
+        let name = match info {
+            Some(info) => Cow::Borrowed(info.name),
+            None => Cow::Owned(cmd.name()),
+        };
+        let _ = (config, peer, info);
+        Operation {
+            #[cfg(feature = "tracing")]
+            span: span::command(config, peer.system(), &name, info, cmd),
+            name,
+            started: METRICS.then(std::time::Instant::now),
+        }
+    }
+
+    /// A pipeline or a transaction of `size` commands, named `name`
+    /// (`PIPELINE`, `PIPELINE GET`, `MULTI`).
+    pub(crate) fn batch(config: &Config, peer: &Peer, name: String, size: usize) -> Operation {
+        let _ = (config, peer, size);
+        Operation {
+            #[cfg(feature = "tracing")]
+            span: span::batch(config, peer.system(), &name, size),
+            name: Cow::Owned(name),
+            started: METRICS.then(std::time::Instant::now),
+        }
+    }
+
+    /// The operation ended, with `error` if it failed; `peer` is the
+    /// connection that answered.
+    pub(crate) fn finish(self, config: &Config, peer: &Peer, error: Option<&Error>) {
+        if !(cfg!(feature = "tracing") || METRICS) {
+            return;
+        }
+        let info = peer.get();
+        #[cfg(feature = "tracing")]
+        span::finish(&self.span, info.as_ref(), error);
+        if let Some(started) = self.started {
+            let (address, port) = server_of(config);
+            let labels = OperationLabels {
+                system: info.map(|i| i.system).unwrap_or_default().as_str(),
+                operation: &self.name,
+                namespace: config.db,
+                server_address: &address,
+                server_port: port,
+                error_type: error.map(error_type),
+                status_code: error.and_then(Error::code),
+            };
+            operation_done(config, &labels, started.elapsed());
+        }
+    }
+}
+
+fn operation_done(config: &Config, labels: &OperationLabels<'_>, elapsed: Duration) {
+    let _ = (config, labels, elapsed);
+    #[cfg(feature = "metrics")]
+    facade::operation_done(labels, elapsed);
+    #[cfg(feature = "opentelemetry")]
+    config
+        .telemetry
+        .otel
+        .operation_done(config, labels, elapsed);
+}
+
+/// The state of a connection, for `db.client.connection.count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnState {
+    /// Open, nothing in flight.
+    Idle,
+    /// Open, a request awaits its reply.
+    Used,
+}
+
+impl ConnState {
+    #[allow(dead_code)] // Read only by the metrics outputs.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Idle => "idle",
+            ConnState::Used => "used",
+        }
+    }
+}
+
+/// A connection moved from `from` to `to` (`None`: not open).
+pub(crate) fn connection_state(config: &Config, from: Option<ConnState>, to: Option<ConnState>) {
+    if from == to || !METRICS {
+        return;
+    }
+    let name = pool_name(config);
+    let _ = &name;
+    #[cfg(feature = "metrics")]
+    facade::connection_state(&name, from, to);
+    #[cfg(feature = "opentelemetry")]
+    config
+        .telemetry
+        .otel
+        .connection_state(config, &name, from, to);
+}
+
+/// A connection was opened (socket and handshake) in `took`.
+pub(crate) fn connected(config: &Config, info: &PeerInfo, took: Duration) {
+    let _ = (info, took);
+    #[cfg(feature = "tracing")]
+    span::connected(config, info);
+    if METRICS {
+        let name = pool_name(config);
+        let _ = &name;
+        #[cfg(feature = "metrics")]
+        facade::connection_created(&name, took);
+        #[cfg(feature = "opentelemetry")]
+        config
+            .telemetry
+            .otel
+            .connection_created(config, &name, took);
+    }
+    connection_state(config, None, Some(ConnState::Idle));
+}
+
+/// An attempt to connect failed.
+pub(crate) fn connect_failed(config: &Config, error: &Error) {
+    let _ = (config, error);
+    #[cfg(feature = "tracing")]
+    span::connect_failed(config, error);
+}
+
+/// An open connection ended (with `error` unless it was closed on purpose).
+pub(crate) fn disconnected(config: &Config, state: ConnState, error: Option<&Error>) {
+    let _ = error;
+    #[cfg(feature = "tracing")]
+    span::disconnected(config, error);
+    connection_state(config, Some(state), None);
+}
+
+/// A borrow from a pool, waiting: counted in
+/// `db.client.connection.pending_requests` until it is done or dropped.
+#[derive(Debug)]
+pub(crate) struct PoolWait<'a> {
+    config: &'a Config,
+}
+
+impl<'a> PoolWait<'a> {
+    pub(crate) fn start(config: &'a Config) -> Self {
+        pool_pending(config, 1);
+        PoolWait { config }
+    }
+
+    /// The borrow got a client after `waited`, or gave up (`timed_out`):
+    /// `db.client.connection.wait_time` or `.timeouts`.
+    pub(crate) fn done(self, waited: Duration, timed_out: bool) {
+        let config = self.config;
+        let _ = (config, waited, timed_out);
+        if METRICS {
+            let name = pool_name(config);
+            let _ = &name;
+            #[cfg(feature = "metrics")]
+            facade::pool_waited(&name, waited, timed_out);
+            #[cfg(feature = "opentelemetry")]
+            config
+                .telemetry
+                .otel
+                .pool_waited(config, &name, waited, timed_out);
+        }
+    }
+}
+
+impl Drop for PoolWait<'_> {
+    fn drop(&mut self) {
+        pool_pending(self.config, -1);
+    }
+}
+
+fn pool_pending(config: &Config, delta: i64) {
+    let _ = (config, delta);
+    if METRICS {
+        let name = pool_name(config);
+        let _ = &name;
+        #[cfg(feature = "metrics")]
+        facade::pool_pending(&name, delta);
+        #[cfg(feature = "opentelemetry")]
+        config.telemetry.otel.pool_pending(config, &name, delta);
+    }
+}

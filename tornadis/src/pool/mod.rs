@@ -184,6 +184,18 @@ impl ClientPool {
     /// permit it already held is released, and a client it was connecting is
     /// closed. Nothing is leaked and the pool's count stays right.
     pub async fn get_connected_client(&self) -> Result<PooledClient> {
+        let started = std::time::Instant::now();
+        let pending = crate::observe::PoolWait::start(&self.inner.config);
+        let result = self.acquire().await;
+        pending.done(
+            started.elapsed(),
+            matches!(&result, Err(e) if e.is_timeout()),
+        );
+        result
+    }
+
+    /// [`get_connected_client`](ClientPool::get_connected_client) without its metrics.
+    async fn acquire(&self) -> Result<PooledClient> {
         let inner = &self.inner;
         inner.check_usable()?;
         inner.ensure_reaper();
