@@ -101,8 +101,8 @@ mod layout_check;
 mod guide {}
 
 pub use client::{
-    AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, ResponseFuture, Stats,
-    TransactionOptions, TRANSACTION_ATTEMPTS,
+    AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, Stats, TransactionOptions,
+    TRANSACTION_ATTEMPTS,
 };
 pub use client::{CacheConfig, CacheStats};
 pub use cmd::{cmd, ArgIter, ArgWriter, Cmd, MAX_ARG_LEN};

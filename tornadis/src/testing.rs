@@ -37,13 +37,13 @@
 //! output bound it needs:
 //!
 //! ```
-//! use std::future::IntoFuture;
+//! use std::future::Future;
 //! use tornadis::{Commands, Executor, FromValue, Result};
 //!
 //! async fn visits<E>(redis: E, page: &str) -> Result<i64>
 //! where
 //!     E: Executor,
-//!     E::Output<i64>: IntoFuture<Output = Result<i64>>,
+//!     E::Output<i64>: Future<Output = Result<i64>>,
 //! {
 //!     redis.incr(format!("visits:{page}")).await
 //! }
@@ -58,9 +58,11 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{ready, IntoFuture, Ready};
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
@@ -354,12 +356,13 @@ impl RecordedCommand {
     }
 }
 
-/// A command bound to a [`MockClient`]; answered when awaited, like
-/// [`Request`](crate::Request).
+/// A command bound to a [`MockClient`]: a [`Future`] answered when first
+/// polled, like [`Request`](crate::Request).
 #[must_use = "a request does nothing until it is awaited"]
 pub struct MockRequest<'a, R> {
     mock: &'a MockClient,
     cmd: Cmd,
+    answered: bool,
     _reply: PhantomData<fn() -> R>,
 }
 
@@ -376,6 +379,7 @@ impl<'a, R: FromValue> MockRequest<'a, R> {
         MockRequest {
             mock,
             cmd,
+            answered: false,
             _reply: PhantomData,
         }
     }
@@ -391,18 +395,22 @@ impl<'a, R: FromValue> MockRequest<'a, R> {
     }
 }
 
-impl<R: FromValue> IntoFuture for MockRequest<'_, R> {
+/// Records the command and answers it at once, on the first poll.
+///
+/// # Cancel safety
+/// The command is recorded when the request is first polled; a request
+/// dropped before that is not recorded.
+impl<R: FromValue> Future for MockRequest<'_, R> {
     type Output = Result<R>;
-    type IntoFuture = Ready<Result<R>>;
 
-    /// Records the command and answers it at once.
-    ///
-    /// # Cancel safety
-    /// The command is recorded when the request is turned into a future
-    /// (when `.await` starts), whether or not the future is then polled.
-    fn into_future(self) -> Ready<Result<R>> {
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<R>> {
+        if std::mem::replace(&mut self.answered, true) {
+            return Poll::Ready(Err(Error::client(
+                "the request future was polled after it completed",
+            )));
+        }
         let name = CommandName::of(&self.cmd);
-        ready(finish(&name, self.mock.answer(&self.cmd)))
+        Poll::Ready(finish(&name, self.mock.answer(&self.cmd)))
     }
 }
 

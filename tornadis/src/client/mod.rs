@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 pub use cache::{CacheConfig, CacheStats};
-pub use request::{Request, ResponseFuture};
+pub use request::Request;
 pub use resolve::{AddrResolver, ResolveFuture};
 use shared::{Link, Shared, Slot, Wake};
 pub use stats::{LatencyHistogram, Stats};
@@ -346,7 +346,7 @@ impl Client {
     /// ```
     ///
     /// # Cancel safety
-    /// See [`ResponseFuture`]: dropping the future never desyncs the connection.
+    /// See [`Request`]: dropping the future never desyncs the connection.
     pub fn call<A: ToArgs>(&self, args: A) -> Request<'_, Value> {
         self.call_as(args)
     }

@@ -1,6 +1,6 @@
 //! [`Request`]: the lazy future a command method returns.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,23 +15,72 @@ use crate::observe::Operation;
 use crate::resp::Value;
 use crate::value::FromValue;
 
-/// A command bound to a client, not yet sent: nothing happens until it is
-/// `.await`ed (it implements [`IntoFuture`]).
+/// A command bound to a client, not yet sent: a [`Future`] of the decoded
+/// reply. Nothing happens until it is first polled (`.await`ed, or handed to
+/// a combinator such as `futures::future::join_all` or a
+/// `FuturesUnordered`), so building requests is free and they can be
+/// collected, joined or raced like any other future.
 ///
 /// The reply is decoded into `R`.
-#[derive(Debug)]
+///
+/// ```no_run
+/// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+/// use tornadis::Commands;
+/// // Three requests in flight at once on the one multiplexed connection.
+/// let (a, b, c) = tokio::join!(
+///     client.get::<Option<String>>("a"),
+///     client.incr("n"),
+///     client.exists(["a", "b"]),
+/// );
+/// # let _ = (a?, b?, c?);
+/// # Ok(()) }
+/// ```
+///
+/// A request borrows its client; to run one on another task, move a clone
+/// of the client (it is cheap) into the task:
+///
+/// ```no_run
+/// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
+/// use tornadis::Commands;
+/// let c = client.clone();
+/// let task = tokio::spawn(async move { c.incr("jobs").await });
+/// let n: i64 = task.await.expect("the task did not panic")?;
+/// # Ok(()) }
+/// ```
+///
+/// # Cancel safety
+/// Nothing is sent before the first poll. Dropping it after that does not
+/// disturb the connection: the command is still sent (it may already be),
+/// its reply is read and thrown away, and every other request keeps getting
+/// its own reply.
 #[must_use = "a request does nothing until it is awaited"]
 pub struct Request<'a, R> {
-    client: &'a Client,
-    cmd: Cmd,
+    state: State<'a>,
+    name: CommandName,
     _reply: PhantomData<fn() -> R>,
 }
 
+impl<R> std::fmt::Debug for Request<'_, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("command", &self.name)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
 impl<'a, R: FromValue> Request<'a, R> {
-    pub(crate) fn new(client: &'a Client, cmd: Cmd) -> Self {
+    pub(crate) fn new(client: &'a Client, mut cmd: Cmd) -> Self {
+        if cmd.info().is_none() {
+            // One lookup for a raw command, kept for routing and for errors
+            // that name it with its subcommand ("SCRIPT LOAD", not "SCRIPT").
+            if let Some(info) = super::routing::info_of(&cmd) {
+                cmd.attach_info(info);
+            }
+        }
         Request {
-            client,
-            cmd,
+            name: CommandName::of(&cmd),
+            state: State::Init(client, cmd),
             _reply: PhantomData,
         }
     }
@@ -45,35 +94,17 @@ impl<'a, R: FromValue> Request<'a, R> {
     /// ```
     pub fn decode_as<T: FromValue>(self) -> Request<'a, T> {
         Request {
-            client: self.client,
-            cmd: self.cmd,
+            state: self.state,
+            name: self.name,
             _reply: PhantomData,
         }
     }
 
-    /// The command this request will send.
-    pub fn cmd(&self) -> &Cmd {
-        &self.cmd
-    }
-}
-
-impl<'a, R: FromValue> IntoFuture for Request<'a, R> {
-    type Output = Result<R>;
-    type IntoFuture = ResponseFuture<'a, R>;
-
-    fn into_future(self) -> ResponseFuture<'a, R> {
-        let mut cmd = self.cmd;
-        if cmd.info().is_none() {
-            // One lookup for a raw command, kept for routing and for errors
-            // that name it with its subcommand ("SCRIPT LOAD", not "SCRIPT").
-            if let Some(info) = super::routing::info_of(&cmd) {
-                cmd.attach_info(info);
-            }
-        }
-        ResponseFuture {
-            name: CommandName::of(&cmd),
-            state: State::Init(self.client, cmd),
-            _reply: PhantomData,
+    /// The command this request will send; `None` once it was sent.
+    pub fn cmd(&self) -> Option<&Cmd> {
+        match &self.state {
+            State::Init(_, cmd) | State::Acquiring(_, cmd, _) => Some(cmd),
+            _ => None,
         }
     }
 }
@@ -172,28 +203,7 @@ impl std::fmt::Debug for State<'_> {
     }
 }
 
-/// The future of a [`Request`]: resolves to the decoded reply.
-///
-/// # Cancel safety
-/// Nothing is sent before the first poll. Dropping it after that does not disturb the connection:
-/// the command is still sent (it may already be), its reply is read and
-/// thrown away, and every other request keeps getting its own reply.
-#[must_use = "futures do nothing unless polled"]
-pub struct ResponseFuture<'a, R> {
-    state: State<'a>,
-    name: CommandName,
-    _reply: PhantomData<fn() -> R>,
-}
-
-impl<R> std::fmt::Debug for ResponseFuture<'_, R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture")
-            .field("command", &self.name)
-            .finish()
-    }
-}
-
-impl<R: FromValue> Future for ResponseFuture<'_, R> {
+impl<R: FromValue> Future for Request<'_, R> {
     type Output = Result<R>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
