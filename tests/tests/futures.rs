@@ -26,7 +26,7 @@ async fn join_all_and_try_join_all_take_requests() {
     let values: Vec<Option<i64>> = values.into_iter().map(|r| r.unwrap()).collect();
     assert_eq!(values, (0..50).map(Some).collect::<Vec<_>>());
     // One failure fails the whole `try_join_all`, naming the command.
-    c.lpush("list", ["x"]).await.unwrap();
+    c.lpush("list", "x").await.unwrap();
     let err = try_join_all([c.incr("k1"), c.incr("list")])
         .await
         .expect_err("INCR of a list is refused");
@@ -49,7 +49,7 @@ async fn futures_unordered_and_buffer_unordered_take_requests() {
     assert_eq!(seen.iter().max(), Some(&(0..100).sum::<i64>()));
 
     let replies: Vec<i64> = stream::iter(0..200)
-        .map(|i| c.rpush("q", [i]))
+        .map(|i| c.rpush("q", i))
         .buffer_unordered(16)
         .try_collect()
         .await

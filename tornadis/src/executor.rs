@@ -11,6 +11,12 @@ use crate::value::FromValue;
 /// every `Executor`: each builds a [`Cmd`] and hands it to [`execute`](Executor::execute)
 /// with the reply type the spec table gives it. A client returns a future of
 /// that reply; a typed pipeline returns itself with one more reply slot.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot run Redis commands",
+    label = "typed command methods need an executor here",
+    note = "the typed methods run on `&Client` (method syntax borrows it: `client.get(..)`), `&ClusterClient`, `&SentinelClient`, `&MockClient` and a `TypedPipeline`",
+    note = "from a pool, call them on the guard: `pool.get_connected_client().await?.get(..)`"
+)]
 pub trait Executor: Sized {
     /// What a command method returns on this target for reply type `R`.
     type Output<R: FromValue>;

@@ -124,4 +124,4 @@ pub use scan::ScanStream;
 pub use script::Script;
 #[cfg(feature = "tls")]
 pub use tls::TlsConfig;
-pub use value::{Fields, FromValue, Serde, ToArg, ToArgs};
+pub use value::{Fields, FromValue, Many, Serde, ToArg, ToArgList, ToArgs};

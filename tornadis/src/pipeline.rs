@@ -496,6 +496,11 @@ impl<T: DecodeReplies, R: FromValue> DecodeReplies for (T, R) {
 /// The reply types of a typed pipeline (nested pairs, as the pipeline grows)
 /// and the flat tuple [`TypedPipeline::query`] returns. Implemented for up to
 /// 24 commands; run longer batches with a raw [`Pipeline`].
+#[diagnostic::on_unimplemented(
+    message = "a typed pipeline returns a tuple of at most 24 replies; `{Self}` is not one",
+    label = "too many commands (or none) for a tuple of replies",
+    note = "an empty pipeline has nothing to return; for more than 24 commands use a raw `Pipeline`"
+)]
 pub trait Replies: DecodeReplies {
     /// The flat tuple, e.g. `((), Option<String>, i64)`.
     type Flat;

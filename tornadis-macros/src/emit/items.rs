@@ -151,5 +151,7 @@ pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
                 match self { #(#arms)* }
             }
         }
+
+        impl ::tornadis::value::ListItem for #name {}
     }
 }

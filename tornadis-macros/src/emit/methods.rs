@@ -5,7 +5,7 @@ use quote::quote;
 
 use super::values::{ident, positional, Empty};
 use crate::model::args::counts_next;
-use crate::model::{Method, Reply};
+use crate::model::{Command, Method, Reply};
 
 /// The Rust type of a reply.
 pub fn reply_type(r: &Reply) -> TokenStream {
@@ -62,8 +62,21 @@ fn generics_of(r: &Reply) -> (TokenStream, Vec<Ident>) {
     (quote!(<#(#bounds),*>), names)
 }
 
+/// `#[doc(alias)]`es that let rustdoc's search find a method by its Redis
+/// command name (`ZADD` finds `zadd`, `zadd_incr` and their `_with` forms;
+/// aliases cannot hold spaces, so a subcommand is found by its container
+/// and by the name joined with `_`).
+fn aliases(c: &Command) -> TokenStream {
+    let mut names = vec![c.name.replace(' ', "_")];
+    if let Some((container, _)) = c.name.split_once(' ') {
+        names.push(container.to_string());
+    }
+    quote!(#(#[doc(alias = #names)])*)
+}
+
 /// The plain method and, with optional arguments, its `_with` twin.
-pub fn method(m: &Method) -> TokenStream {
+pub fn method(c: &Command, m: &Method) -> TokenStream {
+    let aliases = aliases(c);
     let name = ident(&m.name);
     let info = ident(&m.info_ident);
     let reply = reply_type(&m.reply);
@@ -117,6 +130,7 @@ pub fn method(m: &Method) -> TokenStream {
     let Some(options) = &m.options else {
         return quote! {
             #[doc = #docs]
+            #aliases
             #deprecated
             #many
             fn #name #generics(self, #(#params),*) -> Self::Output<#reply> { #body }
@@ -138,6 +152,7 @@ pub fn method(m: &Method) -> TokenStream {
         None => quote! {
             #[doc = #docs]
             #[doc = #more]
+            #aliases
             #deprecated
             #allow_deprecated
             #many
@@ -158,6 +173,7 @@ pub fn method(m: &Method) -> TokenStream {
                 #[doc = #docs]
                 #[doc = #more]
                 #[doc = #narrower]
+                #aliases
                 #deprecated
                 #many
                 fn #name #plain_generics(self, #(#params),*) -> Self::Output<#plain> {
@@ -173,6 +189,7 @@ pub fn method(m: &Method) -> TokenStream {
         #plain
 
         #[doc = #with_doc]
+        #aliases
         #deprecated
         #many
         fn #with #generics(self, #(#params,)* options: #options) -> Self::Output<#reply> { #body }

@@ -22,8 +22,7 @@ pub fn table(t: &Table, files: &[String]) -> TokenStream {
     let methods = t
         .commands
         .iter()
-        .flat_map(|c| &c.methods)
-        .map(methods::method);
+        .flat_map(|c| c.methods.iter().map(move |m| methods::method(c, m)));
     let options = t
         .commands
         .iter()

@@ -92,7 +92,7 @@ fn methods_have_the_documented_signatures() {
     assert!(set.contains("options : SetOptions"), "{set}");
     let mset = sig("mset");
     assert!(
-        mset.contains("data : impl :: std :: iter :: IntoIterator < Item = (impl :: tornadis :: ToArg , impl :: tornadis :: ToArg) >"),
+        mset.contains("data : impl :: tornadis :: ToArgList < Item = (impl :: tornadis :: ToArg , impl :: tornadis :: ToArg) >"),
         "{mset}"
     );
     let hello = sig("hello_with");

@@ -69,6 +69,24 @@ fn single_type(a: &Arg, ctx: Ctx) -> TokenStream {
     }
 }
 
+/// Whether `a`'s items are plain numbers: such a list stays an
+/// `IntoIterator`, since an array of integer literals could also be read as
+/// one binary value (`[u8; N]`) by `ToArgList`, which leaves the literals'
+/// type to the `i32` fallback.
+fn numbers(a: &Arg) -> bool {
+    matches!(a.kind, Kind::Integer | Kind::UnixTime | Kind::Double)
+}
+
+/// The items of the list in `v`: through `ToArgList` (one value or many),
+/// or `IntoIterator` for lists of numbers.
+fn items(a: &Arg, v: &TokenStream) -> TokenStream {
+    if numbers(a) {
+        quote!(::std::iter::IntoIterator::into_iter(#v))
+    } else {
+        quote!(::tornadis::ToArgList::into_list(#v))
+    }
+}
+
 /// The type of `a`'s value including `multiple` (a list) and, for members
 /// of blocks, `optional` (an `Option`). Top-level optional arguments go to an
 /// options builder instead, which calls this on a required copy.
@@ -79,7 +97,8 @@ pub fn value_type(a: &Arg, ctx: Ctx) -> TokenStream {
     let one = single_type(a, if ctx == Ctx::Param { Ctx::Nested } else { ctx });
     let many = match (a.multiple, ctx) {
         (false, _) => one,
-        (true, Ctx::Param) => quote!(impl ::std::iter::IntoIterator<Item = #one>),
+        (true, Ctx::Param) if numbers(a) => quote!(impl ::std::iter::IntoIterator<Item = #one>),
+        (true, Ctx::Param) => quote!(impl ::tornadis::ToArgList<Item = #one>),
         (true, _) => quote!(::std::vec::Vec<#one>),
     };
     if a.optional && ctx != Ctx::Param {
@@ -125,6 +144,7 @@ pub fn write(a: &Arg, v: &TokenStream, empty: Empty) -> TokenStream {
     };
     let body = if a.multiple {
         let each = write_single(a, &quote!(item));
+        let list = items(a, v);
         match (empty, token) {
             (Empty::Fail, token) => {
                 let name = &a.name;
@@ -136,17 +156,17 @@ pub fn write(a: &Arg, v: &TokenStream, empty: Empty) -> TokenStream {
                 quote!(
                     #before
                     let mut empty = true;
-                    for item in #v { empty = false; #inside #each }
+                    for item in #list { empty = false; #inside #each }
                     if empty { ::tornadis::commands::__empty_list(&mut cmd, #name); }
                 )
             }
-            (Empty::Skip, None) => quote!(for item in #v { #each }),
+            (Empty::Skip, None) => quote!(for item in #list { #each }),
             (Empty::Skip, Some(token)) if a.multiple_token => {
-                quote!(for item in #v { #token #each })
+                quote!(for item in #list { #token #each })
             }
             // The token goes once before the values, and not at all for no values.
             (Empty::Skip, Some(token)) => quote!(
-                let mut items = ::std::iter::IntoIterator::into_iter(#v).peekable();
+                let mut items = #list.peekable();
                 if items.peek().is_some() { #token for item in items { #each } }
             ),
         }

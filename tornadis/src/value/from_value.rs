@@ -50,6 +50,12 @@ use crate::resp::Value;
 /// assert_eq!(map["name"], "ada");
 /// # Ok::<(), tornadis::Error>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a Redis reply cannot be decoded into `{Self}`",
+    label = "`{Self}` does not implement `FromValue`",
+    note = "replies decode into `String`, `Bytes`, integers, floats, `bool`, `()`, `Option<T>`, `Vec<T>`, `HashMap<K, V>`, `HashSet<T>`, tuples and `tornadis::Value`",
+    note = "for a type that implements serde's `Deserialize`, ask for `tornadis::Serde<{Self}>` (or `Option<Serde<{Self}>>` when the key may be missing)"
+)]
 pub trait FromValue: Sized {
     /// Decodes `value`, or explains which shape was expected and which was received.
     fn from_value(value: Value) -> Result<Self, Error>;

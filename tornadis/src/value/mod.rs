@@ -7,13 +7,18 @@
 //!   [`from_value_serde`] and the [`Serde`] wrapper.
 //! - `ser`: [`Fields`], a serde `Serialize` value written as field/value arguments.
 //! - `to_arg`: [`ToArg`] and [`ToArgs`].
+//! - `arg_list`: [`ToArgList`] (one value or many, where a command takes a list) and [`Many`].
 
+mod arg_list;
 mod collections;
 mod de;
 mod from_value;
 mod ser;
 mod to_arg;
 
+#[doc(hidden)]
+pub use arg_list::ListItem;
+pub use arg_list::{Many, ToArgList};
 pub use de::{from_value_serde, Serde, ValueDeserializer};
 pub use from_value::FromValue;
 pub use ser::Fields;

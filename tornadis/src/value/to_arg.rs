@@ -16,6 +16,12 @@ use crate::error::Error;
 ///
 /// Floats are written in the shortest form that reads back exactly; infinities
 /// as `inf`/`-inf` (as Redis expects for scores); NaN is refused with a client error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be sent as one Redis argument",
+    label = "expected one argument: a string, bytes or a number",
+    note = "one argument is a `&str`/`String`, bytes (`&[u8]`, `Vec<u8>`, `Bytes`), an integer or a float; a single byte number is `u32::from(b)`",
+    note = "a struct is written with serde: `tornadis::Fields(&value)` for the fields of a hash, or a JSON string; or implement `ToArg` for your type"
+)]
 pub trait ToArg {
     /// Writes this value as one argument.
     fn write_arg(&self, out: ArgWriter<'_>);
@@ -30,6 +36,12 @@ pub trait ToArg {
 /// c.args(("HSET", "user:1", ["name", "ada"], ("age", 36)));
 /// assert_eq!(c.argc(), 6);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be written as Redis command arguments",
+    label = "expected arguments: values, tuples, arrays, `Vec`s, maps or a `Cmd`",
+    note = "a command is written as a tuple or array of values, e.g. `(\"SET\", key, value)`; each value is a string, bytes or a number (`ToArg`)",
+    note = "the fields of a serde struct are written by `tornadis::Fields(&value)`"
+)]
 pub trait ToArgs {
     /// Appends the arguments to `cmd`.
     fn write_args(&self, cmd: &mut Cmd);
