@@ -275,7 +275,7 @@ async fn a_request_right_after_disconnect_reconnects() {
         .map(|r| {
             tokio::spawn({
                 let c = c.clone();
-                let cmd = r.cmd().clone();
+                let cmd = r.cmd().cloned().expect("not sent yet");
                 async move { c.call(cmd).await }
             })
         })
