@@ -8,14 +8,19 @@
 //! - [`workload`]: the workloads and their sizes (full and quick).
 //! - [`clients`]: one module per client library, each driving every workload
 //!   the way that library documents.
-//! - [`measure`]: wall and CPU clocks (`getrusage`), latency histograms.
+//! - [`measure`]: wall and CPU clocks (`getrusage`), latency histograms,
+//!   resident memory.
+//! - [`child`]: one run in a child process (for callgrind and peak memory).
+//! - [`instructions`]: instructions per operation under callgrind.
 //! - [`options`]: command-line flags and environment variables.
 //! - [`report`]: medians, ranges and ratios, as a Markdown table.
 //! - [`chart`]: the SVG bar chart of ops/s.
 //! - [`versions`]: the versions, date and machine a run is reported with.
 
 pub mod chart;
+pub mod child;
 pub mod clients;
+pub mod instructions;
 pub mod measure;
 pub mod options;
 pub mod report;

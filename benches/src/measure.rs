@@ -37,6 +37,16 @@ pub fn resident_bytes() -> Option<u64> {
     Some(pages * u64::try_from(page).ok()?)
 }
 
+/// The peak resident set size of this process so far in bytes (`VmHWM` in
+/// `/proc/self/status`, the figure `getrusage` reports as `ru_maxrss`), or
+/// `None` where that file is unavailable.
+pub fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Wall clock and CPU clock started together around the timed part of a run.
 #[derive(Debug, Clone, Copy)]
 pub struct Stopwatch {

@@ -2,6 +2,62 @@
 
 use crate::clients::{Peer, PoolMode};
 use crate::workload::{Sizes, Workload};
+use tornadis_tests::ServerKind;
+
+/// Which tokio runtime every run gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// tokio's defaults (one worker per core), as `#[tokio::main]` makes.
+    #[default]
+    MultiThread,
+    /// One thread runs every task and the I/O driver.
+    CurrentThread,
+}
+
+impl Flavor {
+    /// The name used on the command line and in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Flavor::MultiThread => "multi-thread",
+            Flavor::CurrentThread => "current-thread",
+        }
+    }
+
+    /// Parses a name given on the command line or in `BENCH_RUNTIME`.
+    pub fn parse(word: &str) -> Result<Flavor, String> {
+        match word.trim() {
+            "multi-thread" => Ok(Flavor::MultiThread),
+            "current-thread" => Ok(Flavor::CurrentThread),
+            other => Err(format!(
+                "--runtime wants multi-thread or current-thread, got `{other}`"
+            )),
+        }
+    }
+
+    /// A fresh runtime of this flavour: nothing left over from one client's
+    /// run (tasks, buffers, connections) can slow the next.
+    pub fn build(&self) -> Result<tokio::runtime::Runtime, String> {
+        let mut builder = match self {
+            Flavor::MultiThread => tokio::runtime::Builder::new_multi_thread(),
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        };
+        builder
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot build a tokio runtime: {e}"))
+    }
+}
+
+/// Whether and how the instruction counts run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instructions {
+    /// After the timed runs, when valgrind is on `PATH` (the default).
+    Auto,
+    /// Not at all.
+    Off,
+    /// Only them: no timed runs, no memory figures.
+    Only,
+}
 
 /// The usage text printed by `--help`.
 pub const USAGE: &str = "\
@@ -20,7 +76,16 @@ OPTIONS:
     --tornadis-pool MODE  how tornadis runs `pool`: client-pool (its ClientPool, a client
                           borrowed per command; default) or round-robin (8 shared
                           Clients in turn) (env BENCH_TORNADIS_POOL)
-    --no-memory           skip the RSS check (tornadis concurrent-64 run 10 times)
+    --server LIST         comma-separated: redis, valkey (env BENCH_SERVER; default redis): the
+                          workloads run on each in turn; Valkey is VALKEY_SERVER or
+                          target/test-servers/valkey-server (tests/install-servers.sh)
+    --runtime FLAVOR      multi-thread (tokio's defaults, as #[tokio::main]; default) or
+                          current-thread (env BENCH_RUNTIME)
+    --instructions        only the instruction counts (callgrind), no timed runs
+    --no-instructions     skip the instruction counts (by default they run when
+                          valgrind is on PATH)
+    --no-memory           skip the memory figures (tornadis concurrent-64 run 10 times,
+                          peak RSS of each client on concurrent-512)
     --update-readme       write the table into benches/README.md and the chart into
                           benches/results/ops.svg (a full run always writes the chart)
     -h, --help            this text
@@ -41,6 +106,12 @@ pub struct Options {
     pub peers: Vec<Peer>,
     /// How tornadis runs the `pool` workload.
     pub tornadis_pool: PoolMode,
+    /// The servers to run against, in turn.
+    pub servers: Vec<ServerKind>,
+    /// The tokio runtime of every run.
+    pub runtime: Flavor,
+    /// Whether to count instructions per operation under callgrind.
+    pub instructions: Instructions,
     /// Whether to run the RSS check.
     pub memory: bool,
     /// Whether to rewrite the results section of `benches/README.md`.
@@ -65,6 +136,9 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
     let mut workloads = env("BENCH_WORKLOADS");
     let mut clients = env("BENCH_CLIENTS");
     let mut pool = env("BENCH_TORNADIS_POOL");
+    let mut servers = env("BENCH_SERVER");
+    let mut runtime = env("BENCH_RUNTIME");
+    let mut instructions = Instructions::Auto;
     let mut memory = true;
     let mut update_readme = false;
     let mut it = args.iter();
@@ -81,6 +155,10 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
             "--workloads" => workloads = Some(value("--workloads")?),
             "--clients" => clients = Some(value("--clients")?),
             "--tornadis-pool" => pool = Some(value("--tornadis-pool")?),
+            "--server" => servers = Some(value("--server")?),
+            "--runtime" => runtime = Some(value("--runtime")?),
+            "--instructions" => instructions = Instructions::Only,
+            "--no-instructions" => instructions = Instructions::Off,
             "--no-memory" => memory = false,
             "--update-readme" => update_readme = true,
             other => return Err(format!("unknown argument `{other}`; see --help")),
@@ -108,6 +186,12 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
                 ))
             }
         },
+        servers: select_servers(servers.as_deref())?,
+        runtime: match runtime.as_deref() {
+            None => Flavor::default(),
+            Some(word) => Flavor::parse(word)?,
+        },
+        instructions,
         memory,
         update_readme,
         args: args.to_vec(),
@@ -133,6 +217,26 @@ fn select_workloads(list: Option<&str>) -> Result<Vec<Workload>, String> {
         .collect();
     if chosen.is_empty() {
         return Err("no workload selected".into());
+    }
+    Ok(chosen)
+}
+
+fn select_servers(list: Option<&str>) -> Result<Vec<ServerKind>, String> {
+    let Some(list) = list else {
+        return Ok(vec![ServerKind::Redis]);
+    };
+    let mut chosen = Vec::new();
+    for word in words(list) {
+        let kind = ServerKind::ALL
+            .into_iter()
+            .find(|k| k.name() == word)
+            .ok_or_else(|| format!("unknown server `{word}`; use redis or valkey"))?;
+        if !chosen.contains(&kind) {
+            chosen.push(kind);
+        }
+    }
+    if chosen.is_empty() {
+        return Err("no server selected".into());
     }
     Ok(chosen)
 }
@@ -182,6 +286,32 @@ mod tests {
         assert_eq!(o.peers, Peer::ALL.to_vec());
         assert_eq!(o.sizes, Sizes::full());
         assert_eq!(o.tornadis_pool, PoolMode::ClientPool);
+        assert_eq!(o.servers, vec![ServerKind::Redis]);
+        assert_eq!(o.runtime, Flavor::MultiThread);
+        assert_eq!(o.instructions, Instructions::Auto);
+    }
+
+    #[test]
+    fn servers_runtimes_and_instruction_modes() {
+        let o = run(
+            &[
+                "--server",
+                "valkey,redis",
+                "--runtime",
+                "current-thread",
+                "--instructions",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(o.servers, vec![ServerKind::Valkey, ServerKind::Redis]);
+        assert_eq!(o.runtime, Flavor::CurrentThread);
+        assert_eq!(o.instructions, Instructions::Only);
+        let o = run(&["--no-instructions"], &[("BENCH_SERVER", "valkey")]).unwrap();
+        assert_eq!(o.servers, vec![ServerKind::Valkey]);
+        assert_eq!(o.instructions, Instructions::Off);
+        assert!(run(&["--server", "keydb"], &[]).is_err());
+        assert!(run(&["--runtime", "single"], &[]).is_err());
     }
 
     #[test]

@@ -121,10 +121,15 @@ pub fn target(workload: Workload) -> Target {
             min_speed: 1.1,
             max_cpu: None,
         },
-        Workload::Concurrent(_) | Workload::Pool => Target {
+        Workload::Concurrent(_) => Target {
             against: None,
-            min_speed: 1.5,
-            max_cpu: Some(0.5),
+            min_speed: 2.0,
+            max_cpu: Some(0.4),
+        },
+        Workload::Pool => Target {
+            against: Some(Peer::RedisRs),
+            min_speed: 1.0,
+            max_cpu: None,
         },
         Workload::Pipeline => Target {
             against: Some(Peer::RedisRs),

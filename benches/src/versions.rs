@@ -41,12 +41,7 @@ impl RunInfo {
             date: utc_now(),
             crates,
             commit: commit(),
-            server: command_output("redis-server", &["--version"])
-                .and_then(|s| {
-                    s.split_whitespace()
-                        .find_map(|w| w.strip_prefix("v=").map(str::to_string))
-                })
-                .unwrap_or_else(|| "unknown".into()),
+            server: server_version(Path::new("redis-server")),
             rustc: command_output("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
             machine: machine(),
         }
@@ -59,6 +54,22 @@ impl RunInfo {
             .find(|(n, _)| n == name)
             .map_or("unknown", |(_, v)| v.as_str())
     }
+}
+
+/// The version a server binary (`redis-server`, `valkey-server`) reports
+/// with `--version`, or `unknown`.
+pub fn server_version(binary: &Path) -> String {
+    Command::new(binary)
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("v=").map(str::to_string))
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The version `Cargo.lock` records for package `name` (the first one, if

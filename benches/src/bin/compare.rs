@@ -1,10 +1,12 @@
 //! Side-by-side comparison of tornadis, redis-rs and fred.
 //!
-//! Starts its own `redis-server` (free TCP port and a unix socket, no
-//! persistence), loads the keys, then runs every selected workload through
-//! each client in turn (A B C A B C ...), each run on a fresh tokio runtime
-//! and fresh connections, and prints medians, ranges and ratios. See
-//! `--help` and `benches/README.md`.
+//! Starts its own `redis-server` (or `valkey-server`; free TCP port and a
+//! unix socket, no persistence), loads the keys, then runs every selected
+//! workload through each client in turn (A B C A B C ...), each run on a
+//! fresh tokio runtime and fresh connections, and prints medians, ranges and
+//! ratios; then the memory figures and the instruction counts (callgrind),
+//! which run the binary itself as a child process (see `child`). See `--help`
+//! and `benches/README.md`.
 
 use std::io::Write as _;
 use std::net::TcpStream;
@@ -12,18 +14,23 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tornadis_benches::chart::ops_chart;
+use tornadis_benches::child::{self, ChildReport, ChildRun};
 use tornadis_benches::clients::{Peer, Target};
+use tornadis_benches::instructions;
 use tornadis_benches::measure::resident_bytes;
-use tornadis_benches::options::{self, Options, Parsed};
+use tornadis_benches::options::{self, Flavor, Instructions, Options, Parsed};
 use tornadis_benches::report::{self, ratios_table, results_table, Run};
-use tornadis_benches::versions::RunInfo;
+use tornadis_benches::versions::{server_version, RunInfo};
 use tornadis_benches::workload::{Workload, LARGE_KEY};
-use tornadis_tests::{raw, RedisServer};
+use tornadis_tests::{raw, RedisServer, ServerKind};
 
 const README_START: &str = "<!-- results:start -->";
 const README_END: &str = "<!-- results:end -->";
 
 fn main() {
+    if let Some(code) = child::main_if_child() {
+        std::process::exit(code);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let opts = match options::parse(&args, |k| std::env::var(k).ok()) {
         Ok(Parsed::Run(o)) => o,
@@ -44,10 +51,65 @@ fn main() {
 
 fn run(opts: &Options) -> Result<(), String> {
     let started = Instant::now();
+    let info = RunInfo::collect();
+    let versions = info
+        .crates
+        .iter()
+        .map(|(n, v)| format!("{n} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sections = String::new();
+    let mut servers = Vec::new();
+    for (i, &kind) in opts.servers.iter().enumerate() {
+        let (section, server) = run_on(kind, i == 0, opts, &info, &versions)?;
+        sections.push_str(&section);
+        servers.push(server);
+    }
+    let command = command_line(opts);
+    let what = if opts.instructions == Instructions::Only {
+        "instruction counts only".to_string()
+    } else {
+        format!(
+            "{} runs per client and workload, interleaved; tornadis `pool` mode: {}",
+            opts.reps,
+            opts.tornadis_pool.name()
+        )
+    };
+    let md = format!(
+        "Run on {} with `{command}` (tornadis at commit {}): {versions}; {}; {}; {}; tokio {} runtime. {what}; total {:.0} s.\n\n{sections}",
+        info.date,
+        info.commit,
+        servers.join(", "),
+        info.rustc,
+        info.machine,
+        opts.runtime.name(),
+        started.elapsed().as_secs_f64()
+    );
+    println!("{md}");
+    if opts.update_readme {
+        update_readme(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
+            &md,
+        )?;
+    }
+    Ok(())
+}
+
+/// Everything selected, against one server of `kind`: the Markdown section
+/// and the server's name and version.
+fn run_on(
+    kind: ServerKind,
+    first: bool,
+    opts: &Options,
+    info: &RunInfo,
+    versions: &str,
+) -> Result<(String, String), String> {
     let server = RedisServer::builder()
+        .kind(kind)
         // Persistence would fork and write in the middle of the SET workloads.
         .args(["--save", "", "--appendonly", "no"])
         .start();
+    let name = format!("{kind}-server {}", server_version(kind.binary()));
     let target = Target::new(
         "127.0.0.1",
         server.port(),
@@ -56,21 +118,57 @@ fn run(opts: &Options) -> Result<(), String> {
         opts.tornadis_pool,
     );
     load(&server, &target)?;
-    let info = RunInfo::collect();
     eprintln!(
-        "redis-server {} on {} and {}; {} repetitions{}",
-        info.server,
+        "{name} on {} and {}; {} repetitions{}; {} runtime",
         server.addr(),
         server.unix_socket().display(),
         opts.reps,
-        if opts.quick { " (quick)" } else { "" }
+        if opts.quick { " (quick)" } else { "" },
+        opts.runtime.name()
     );
+    let mut md = String::new();
+    if opts.servers.len() > 1 {
+        md.push_str(&format!("#### {name}\n\n"));
+    }
+    if opts.instructions != Instructions::Only {
+        md.push_str(&timed(opts, &target, info, versions, kind, first)?);
+    }
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the running binary: {e}"))?;
+    let count = match opts.instructions {
+        // Client instructions hardly depend on the server: counted once.
+        _ if !first => false,
+        Instructions::Off => false,
+        Instructions::Only => true,
+        Instructions::Auto => {
+            let found = instructions::valgrind_available();
+            if !found {
+                eprintln!("valgrind not found: no instruction counts");
+                md.push_str("\nInstruction counts skipped: `valgrind` was not found.\n");
+            }
+            found
+        }
+    };
+    if count {
+        md.push_str(&instruction_counts(&exe, opts, &target)?);
+    }
+    Ok((md, name))
+}
 
+/// The timed, interleaved runs and the memory figures.
+fn timed(
+    opts: &Options,
+    target: &Target,
+    info: &RunInfo,
+    versions: &str,
+    kind: ServerKind,
+    first: bool,
+) -> Result<String, String> {
     let mut runs = Vec::new();
     for &workload in &opts.workloads {
         for rep in 0..opts.reps {
             for &peer in &opts.peers {
-                let sample = runtime()?.block_on(peer.run(workload, &target))?;
+                let sample = opts.runtime.build()?.block_on(peer.run(workload, target))?;
                 eprintln!(
                     "{workload:>15} {peer:>9} #{rep}: {:>9} ops/s  p50 {:>8.1} µs  p99 {:>8.1} µs  CPU {:>6.2} µs/op",
                     report::human(sample.ops_per_sec()),
@@ -87,11 +185,14 @@ fn run(opts: &Options) -> Result<(), String> {
         }
     }
 
-    let memory = if opts.memory && opts.peers.contains(&Peer::Tornadis) {
-        memory_check(&target)?
-    } else {
-        String::new()
-    };
+    let mut memory = String::new();
+    // Memory figures are the client's: taken on the first server only.
+    if opts.memory && first {
+        if opts.peers.contains(&Peer::Tornadis) {
+            memory.push_str(&memory_check(opts, target)?);
+        }
+        memory.push_str(&peak_memory(opts, target)?);
+    }
 
     let summaries: Vec<_> = opts
         .workloads
@@ -99,60 +200,136 @@ fn run(opts: &Options) -> Result<(), String> {
         .flat_map(|&w| opts.peers.iter().map(move |&p| (w, p)))
         .filter_map(|(w, p)| report::summarise(&runs, w, p))
         .collect();
-    let command = command_line(opts);
-    let versions = info
-        .crates
-        .iter()
-        .map(|(n, v)| format!("{n} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut md = String::new();
-    md.push_str(&format!(
-        "Run on {} with `{command}` (tornadis at commit {}): {versions}; redis-server {}; {}; {}. {} runs per client and workload, interleaved; tornadis `pool` mode: {}; total {:.0} s.\n\n",
-        info.date,
-        info.commit,
-        info.server,
-        info.rustc,
-        info.machine,
-        opts.reps,
-        opts.tornadis_pool.name(),
-        started.elapsed().as_secs_f64()
-    ));
     md.push_str(&results_table(&summaries));
     md.push_str("\nRatios are tornadis ÷ peer of the medians (ops/s: higher is better; CPU/op: lower is better).\n\n");
     md.push_str(&ratios_table(&summaries, &opts.workloads));
     md.push_str(&memory);
-    println!("{md}");
 
     let subtitle = format!(
-        "{}; {}; {} runs each{}",
+        "{}; {}; {kind}-server; {} runtime; {} runs each{}",
         info.date,
         versions,
+        opts.runtime.name(),
         opts.reps,
         if opts.quick { " (quick mode)" } else { "" }
     );
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     if !opts.quick || opts.update_readme {
         let chart = ops_chart(&summaries, &opts.workloads, &opts.peers, &subtitle);
-        write(&results.join("ops.svg"), &chart)?;
+        let file = if first {
+            "ops.svg".to_string()
+        } else {
+            format!("ops-{kind}.svg")
+        };
+        write(&results.join(file), &chart)?;
     }
-    if opts.update_readme {
-        update_readme(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
-            &md,
-        )?;
-    }
-    Ok(())
+    Ok(md)
 }
 
-/// A fresh multi-threaded runtime with tokio's defaults (one worker per
-/// core), as `#[tokio::main]` makes: nothing left over from one client's run
-/// (tasks, buffers, connections) can slow the next.
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot build a tokio runtime: {e}"))
+/// Instructions per operation of every selected client on the counted
+/// workloads, each under callgrind in a child process.
+fn instruction_counts(exe: &Path, opts: &Options, t: &Target) -> Result<String, String> {
+    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/callgrind");
+    let mut counts = Vec::new();
+    for &workload in opts.workloads.iter().filter(|&&w| instructions::counted(w)) {
+        for (runtime, reps) in [
+            (Flavor::MultiThread, instructions::MULTI_THREAD_REPS),
+            (Flavor::CurrentThread, 1),
+        ] {
+            for &peer in &opts.peers {
+                let mut run = child_run(workload, peer, opts, t, opts.sizes);
+                run.runtime = runtime;
+                let count = instructions::count(exe, &run, &out_dir, reps)?;
+                eprintln!(
+                    "{workload:>15} {peer:>9} {:>14}: {:>7.0} instructions/op (callgrind; {:.0}–{:.0})",
+                    runtime.name(),
+                    count.per_op.median,
+                    count.per_op.min,
+                    count.per_op.max,
+                );
+                counts.push(count);
+            }
+        }
+    }
+    Ok(format!(
+        "\nInstructions per operation (callgrind: user space, every thread of the client process; \
+         the difference between a run of {} and one of {} times the operations, so start-up and warm-up cancel; \
+         multi-thread: median (min–max) of {} measurements; lower is better):\n\n{}",
+        instructions::SMALL,
+        instructions::BIG,
+        instructions::MULTI_THREAD_REPS,
+        instructions::table(&counts, &opts.workloads, &opts.peers)
+    ))
+}
+
+fn child_run(
+    workload: Workload,
+    peer: Peer,
+    opts: &Options,
+    t: &Target,
+    sizes: tornadis_benches::workload::Sizes,
+) -> ChildRun {
+    ChildRun {
+        workload,
+        peer,
+        host: t.host.clone(),
+        port: t.port,
+        unix_socket: t.unix_socket.clone(),
+        sizes,
+        pool: opts.tornadis_pool,
+        runtime: opts.runtime,
+    }
+}
+
+/// The peak resident memory of each client on `concurrent-512`, each run in
+/// a child process of its own (so no other client's allocations count).
+fn peak_memory(opts: &Options, t: &Target) -> Result<String, String> {
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find the running binary: {e}"))?;
+    let workload = Workload::Concurrent(512);
+    let mut reports: Vec<(Peer, ChildReport)> = Vec::new();
+    for _ in 0..opts.reps {
+        for &peer in &opts.peers {
+            let (r, _) = child_run(workload, peer, opts, t, opts.sizes).spawn(&exe, &[])?;
+            eprintln!(
+                "{workload:>15} {peer:>9}: peak RSS {:.1} MiB ({:.1} MiB before connecting)",
+                mib(r.peak_rss),
+                mib(r.base_rss)
+            );
+            reports.push((peer, r));
+        }
+    }
+    let mut md = format!(
+        "\nPeak RSS (MiB) of a process running one {workload} run ({} tasks × {} GETs), each client in a child process of its own, {} runs: peak `VmHWM` median (min–max), and its growth over the RSS before connecting.\n\n\
+         | client | peak RSS | growth |\n|---|---|---|\n",
+        512,
+        opts.sizes.ops_per_task,
+        opts.reps
+    );
+    for &peer in &opts.peers {
+        let mine: Vec<&ChildReport> = reports
+            .iter()
+            .filter(|(p, _)| *p == peer)
+            .map(|(_, r)| r)
+            .collect();
+        let peak = report::Spread::of(mine.iter().map(|r| mib(r.peak_rss)));
+        let growth = report::Spread::of(
+            mine.iter()
+                .map(|r| mib(r.peak_rss.saturating_sub(r.base_rss))),
+        );
+        if let (Some(p), Some(g)) = (peak, growth) {
+            md.push_str(&format!(
+                "| {peer} | {:.1} ({:.1}–{:.1}) | {:.1} ({:.1}–{:.1}) |\n",
+                p.median, p.min, p.max, g.median, g.min, g.max
+            ));
+        }
+    }
+    Ok(md)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
 }
 
 /// Stores the small keys and the large value with plain RESP, independent
@@ -178,8 +355,8 @@ fn load(server: &RedisServer, t: &Target) -> Result<(), String> {
 
 /// Runs tornadis `concurrent-64` ten times in one runtime and reports the
 /// process's resident memory after each: it must stay flat.
-fn memory_check(t: &Target) -> Result<String, String> {
-    let rt = runtime()?;
+fn memory_check(opts: &Options, t: &Target) -> Result<String, String> {
+    let rt = opts.runtime.build()?;
     let mut rss = Vec::new();
     for _ in 0..10 {
         rt.block_on(Peer::Tornadis.run(Workload::Concurrent(64), t))?;
