@@ -16,7 +16,7 @@ use crate::client::request::{self, CommandName};
 use crate::client::routing::{self, Route};
 use crate::client::Client;
 use crate::cmd::Cmd;
-use crate::command_info::StateChange;
+use crate::command_info::{CommandFlags, StateChange};
 use crate::error::{Error, ErrorKind, Result};
 use crate::executor::Executor;
 use crate::observe::Operation;
@@ -41,6 +41,8 @@ struct Batch {
     blocking_wait: Option<std::time::Duration>,
     /// The last command looked up in the spec table (batches repeat commands).
     last_info: Option<&'static crate::command_info::CommandInfo>,
+    /// Some command writes: a client-side cache must drop the keys it names.
+    writes: bool,
 }
 
 impl std::fmt::Debug for Batch {
@@ -95,6 +97,7 @@ impl Batch {
                 };
             }
         }
+        self.writes |= info.is_some_and(|i| i.flags.contains(CommandFlags::WRITE));
         self.offsets.push(self.buf.len());
         cmd.write_to(&mut self.buf);
         // A known command's name is static: no allocation per command.
@@ -139,6 +142,16 @@ impl Batch {
                 )));
             }
         }
+        if self.writes && client.has_cache() {
+            // Only a caching client pays for reading its commands back.
+            for cmd in commands_of(&self.buf, &self.offsets) {
+                if let Some(info) = routing::info_of(&cmd) {
+                    if info.flags.contains(CommandFlags::WRITE) {
+                        client.note_write(info, &cmd);
+                    }
+                }
+            }
+        }
         let n = self.names.len();
         let operation = self.operation_name(atomic);
         let (bytes, replies) = if atomic {
@@ -151,36 +164,27 @@ impl Batch {
             (self.buf, n)
         };
         client.permit().await?;
+        let started = std::time::Instant::now();
         // Inside MULTI/EXEC blocking commands do not block.
         let blocking = (self.blocking.is_some() && !atomic).then_some(self.blocking_wait);
         let op = Operation::batch(client.config(), client.peer(), operation, n);
-        let result = async {
-            let rx = client.enqueue_encoded(bytes, replies, blocking, atomic)?;
-            let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
-            let values = match request::finish_rx::<Value>(&what, rx.await)? {
-                Value::Array(values) if values.len() == replies => values,
-                other => {
-                    return Err(Error::protocol(format!(
-                        "a pipeline of {replies} replies came back as {}",
-                        other.shape()
-                    )))
-                }
-            };
-            let per_command = if atomic {
-                unwrap_exec(values, &self.names)?
-            } else {
-                values
-            };
-            Ok(per_command
-                .into_iter()
-                .zip(&self.names)
-                .map(|(v, name)| match v {
-                    Value::Error(e) => Err(name.attach(Error::from_server(e))),
-                    v => Ok(v),
-                })
-                .collect::<Vec<_>>())
+        let rx = client.enqueue_encoded(bytes, replies, blocking, atomic);
+        let result = match rx {
+            Ok(rx) => Self::collect(rx.await, replies, atomic, &self.names),
+            Err(e) => Err(e),
+        };
+        // Every command counts in the client's stats, as a single request would.
+        match &result {
+            Ok(per_command) => client.record_batch(
+                started.elapsed(),
+                per_command
+                    .iter()
+                    .map(|r| r.as_ref().err().map(Error::kind)),
+            ),
+            Err(e) => {
+                client.record_batch(started.elapsed(), std::iter::repeat_n(Some(e.kind()), n))
+            }
         }
-        .await;
         // The operation failed as a whole, or with its first failing command.
         let error = match &result {
             Err(e) => Some(e),
@@ -202,9 +206,54 @@ impl Batch {
         }
         name
     }
+
+    /// One `Result` per command from the pipeline's collected replies.
+    fn collect(
+        reply: std::result::Result<Result<Value>, tokio::sync::oneshot::error::RecvError>,
+        replies: usize,
+        atomic: bool,
+        names: &[CommandName],
+    ) -> Result<Vec<Result<Value>>> {
+        let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
+        let values = match request::finish_rx::<Value>(&what, reply)? {
+            Value::Array(values) if values.len() == replies => values,
+            other => {
+                return Err(Error::protocol(format!(
+                    "a pipeline of {replies} replies came back as {}",
+                    other.shape()
+                )))
+            }
+        };
+        let per_command = if atomic {
+            unwrap_exec(values, names)?
+        } else {
+            values
+        };
+        Ok(per_command
+            .into_iter()
+            .zip(names)
+            .map(|(v, name)| match v {
+                Value::Error(e) => Err(name.attach(Error::from_server(e))),
+                v => Ok(v),
+            })
+            .collect())
+    }
 }
 
 /// Turns the replies of `MULTI, cmd.., EXEC` into the replies of the commands.
+/// The commands encoded back to back in `buf`, starting at `offsets`.
+fn commands_of<'b>(buf: &'b [u8], offsets: &'b [usize]) -> impl Iterator<Item = Cmd> + 'b {
+    let ends = offsets
+        .iter()
+        .skip(1)
+        .copied()
+        .chain(std::iter::once(buf.len()));
+    offsets
+        .iter()
+        .zip(ends)
+        .filter_map(move |(&start, end)| buf.get(start..end).and_then(Cmd::from_encoded))
+}
+
 fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Value>> {
     let exec = values.pop().unwrap_or(Value::Nil);
     let mut queue_errors = Vec::new();
@@ -311,19 +360,7 @@ impl Pipeline {
     /// The stacked commands, decoded back from the pipeline's buffer (for
     /// clients that send them to several servers, such as a cluster client).
     pub(crate) fn commands(&self) -> impl Iterator<Item = Cmd> + '_ {
-        let buf = &self.batch.buf[..];
-        let ends = self
-            .batch
-            .offsets
-            .iter()
-            .skip(1)
-            .copied()
-            .chain(std::iter::once(buf.len()));
-        self.batch
-            .offsets
-            .iter()
-            .zip(ends)
-            .filter_map(move |(&start, end)| buf.get(start..end).and_then(Cmd::from_encoded))
+        commands_of(&self.batch.buf, &self.batch.offsets)
     }
 
     /// The error recorded while stacking (an invalid or forbidden command), if any.

@@ -315,14 +315,6 @@ impl Client {
         self.shared().cache.as_ref().map(|c| c.stats())
     }
 
-    pub(crate) fn record(
-        &self,
-        elapsed: std::time::Duration,
-        error: Option<crate::error::ErrorKind>,
-    ) {
-        self.shared().counters.record(elapsed, error);
-    }
-
     /// How many times a connection was opened so far (1 after the first
     /// connect; each automatic reconnect adds one).
     pub fn connection_count(&self) -> u64 {
@@ -431,7 +423,9 @@ impl Client {
             self.shared().mark_state(change);
         }
         let pushed = self.shared().lock().push(&self.shared().config, &cmd, slot);
-        self.after_push(pushed)
+        self.after_push(pushed)?;
+        self.shared().counters.record_sent();
+        Ok(())
     }
 
     /// Queues one validated command; its reply goes to the returned receiver.

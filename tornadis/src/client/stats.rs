@@ -55,6 +55,33 @@ impl Counters {
         }
     }
 
+    /// The commands of one pipeline finished together after `elapsed`, each
+    /// with its own error kind if it failed: each counts as a request.
+    pub(crate) fn record_batch(
+        &self,
+        elapsed: Duration,
+        outcomes: impl ExactSizeIterator<Item = Option<ErrorKind>>,
+    ) {
+        let n = outcomes.len() as u64;
+        self.requests.fetch_add(n, Ordering::Relaxed);
+        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+        let bucket = (64 - micros.leading_zeros() as usize).min(BUCKETS - 1);
+        if let Some(b) = self.latency.get(bucket) {
+            b.fetch_add(n, Ordering::Relaxed);
+        }
+        for error in outcomes {
+            if let Some(c) = error.and_then(|kind| self.errors.get(kind_index(kind))) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A fire-and-forget request was sent: it counts as a request, but no
+    /// one waits for its reply, so it has no latency.
+    pub(crate) fn record_sent(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn connected(&self) {
         self.connects.fetch_add(1, Ordering::Relaxed);
     }
@@ -100,7 +127,8 @@ impl Counters {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Requests answered so far (with a reply or an error).
+    /// Requests answered so far (with a reply or an error); each command of
+    /// a pipeline counts, and a fire-and-forget request counts once sent.
     pub requests: u64,
     /// Failed requests by error kind (kinds with no failures left out).
     pub errors: Vec<(ErrorKind, u64)>,
@@ -114,7 +142,9 @@ pub struct Stats {
     pub in_flight: u64,
     /// Requests queued and not yet written to the socket right now.
     pub queued: u64,
-    /// How long requests took, from being queued to their reply.
+    /// How long requests took, from being queued to their reply (each
+    /// command of a pipeline takes the pipeline's time; fire-and-forget
+    /// requests are not timed).
     pub latency: LatencyHistogram,
 }
 

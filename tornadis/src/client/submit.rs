@@ -336,3 +336,37 @@ impl Client {
         self.sibling(config, true)
     }
 }
+
+/// The bookkeeping every request shares, whatever way it entered.
+impl Client {
+    /// Records one request that finished after `elapsed`.
+    pub(crate) fn record(
+        &self,
+        elapsed: std::time::Duration,
+        error: Option<crate::error::ErrorKind>,
+    ) {
+        self.shared().counters.record(elapsed, error);
+    }
+
+    /// Records the commands of a pipeline that finished after `elapsed`.
+    pub(crate) fn record_batch(
+        &self,
+        elapsed: std::time::Duration,
+        outcomes: impl ExactSizeIterator<Item = Option<crate::error::ErrorKind>>,
+    ) {
+        self.shared().counters.record_batch(elapsed, outcomes);
+    }
+
+    /// Drops this client's cached copies of the keys a write names (a
+    /// pipelined write, noted before it is sent like a single one).
+    pub(crate) fn note_write(&self, info: &crate::command_info::CommandInfo, cmd: &Cmd) {
+        if let Some(cache) = &self.shared().cache {
+            cache.note_write(info, cmd);
+        }
+    }
+
+    /// Whether this client keeps a client-side cache.
+    pub(crate) fn has_cache(&self) -> bool {
+        self.shared().cache.is_some()
+    }
+}
