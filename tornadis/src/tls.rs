@@ -52,8 +52,14 @@ use crate::error::{Error, Result};
 /// ```
 ///
 /// Certificates and keys given as files are read when the first connection
-/// is opened; reconnects reuse what was loaded (and resume TLS sessions).
-/// The `Debug` output never shows a private key.
+/// is opened, and read again when they change: each connection attempt
+/// looks at the files' size, modification time and inode, so a rotated
+/// certificate, key or CA file is used by the next connection without
+/// rebuilding the client. While they stay the same, reconnects reuse what
+/// was loaded (and resume TLS sessions). Replace a certificate and its key
+/// together, atomically (write new files, then rename them over the old
+/// ones): an attempt that finds a certificate that does not match its key
+/// fails with a client error. The `Debug` output never shows a private key.
 ///
 /// TLS applies to TCP connections only: a client configured with a unix
 /// socket path connects through the socket as usual.
@@ -63,11 +69,15 @@ pub struct TlsConfig {
     identity: Option<Identity>,
     server_name: Option<String>,
     default_roots: Option<bool>,
-    /// The rustls configuration built from the above on first use. Shared
-    /// by clones (so reconnects and pooled clients resume sessions), and
-    /// reset by every setter.
-    loaded: Arc<Mutex<Option<Arc<ClientConfig>>>>,
+    /// The rustls configuration built from the above, with the stamp of
+    /// the files it was read from. Shared by clones (so reconnects and
+    /// pooled clients resume sessions), reset by every setter, and rebuilt
+    /// when a file's stamp changes.
+    loaded: Arc<Mutex<Option<Loaded>>>,
 }
+
+/// A built rustls configuration and the stamps of the files it was read from.
+type Loaded = (Vec<FileStamp>, Arc<ClientConfig>);
 
 /// Where a PEM document comes from.
 #[derive(Clone)]
@@ -169,15 +179,32 @@ impl TlsConfig {
         self
     }
 
-    /// The rustls configuration, built on first use and kept after that.
+    /// The rustls configuration: built on first use, kept while the files
+    /// it was read from stay the same, and built again when one changed.
     fn client_config(&self) -> Result<Arc<ClientConfig>> {
+        let stamps = self.file_stamps()?;
         let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(config) = &*loaded {
-            return Ok(Arc::clone(config));
+        if let Some((seen, config)) = &*loaded {
+            if *seen == stamps {
+                return Ok(Arc::clone(config));
+            }
         }
         let config = Arc::new(self.build_client_config()?);
-        *loaded = Some(Arc::clone(&config));
+        *loaded = Some((stamps, Arc::clone(&config)));
         Ok(config)
+    }
+
+    /// The stamps of every file this configuration reads, in order.
+    fn file_stamps(&self) -> Result<Vec<FileStamp>> {
+        let identity = self.identity.iter().flat_map(|i| [&i.cert, &i.key]);
+        self.ca
+            .iter()
+            .chain(identity)
+            .filter_map(|pem| match pem {
+                Pem::File(path) => Some(FileStamp::of(path)),
+                Pem::Bytes(_) => None,
+            })
+            .collect()
     }
 
     fn build_client_config(&self) -> Result<ClientConfig> {
@@ -271,6 +298,33 @@ fn certificates(pem: &Pem, what: &str) -> Result<Vec<CertificateDer<'static>>> {
         )));
     }
     Ok(certs)
+}
+
+/// What tells a file's versions apart without reading it: its size, its
+/// modification time and (on unix) its inode, which a file renamed over it
+/// changes even within one clock tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &std::path::Path) -> Result<FileStamp> {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            Error::client(format!("cannot read the TLS file {}", path.display())).with_source(e)
+        })?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Ok(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        })
+    }
 }
 
 impl Pem {
@@ -595,6 +649,28 @@ jb3oGFXIGcF82hWwoXYWhKh3OW0znSd5+0bwyg==
         assert!(Arc::ptr_eq(&first, &clone.client_config().unwrap()));
         let changed = clone.server_name("other");
         assert!(!Arc::ptr_eq(&first, &changed.client_config().unwrap()));
+    }
+
+    #[test]
+    fn a_changed_ca_file_is_read_again_and_an_unchanged_one_is_not() {
+        let dir = std::env::temp_dir().join(format!("tornadis-tls-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, CA).unwrap();
+        let tls = TlsConfig::new().ca_file(&path);
+        let first = tls.client_config().unwrap();
+        assert!(Arc::ptr_eq(&first, &tls.client_config().unwrap()));
+        // Replaced by rename, as rotations do: a new inode.
+        let next = dir.join("ca.pem.new");
+        std::fs::write(&next, CA).unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        let second = tls.client_config().unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+        // Gone: the next attempt says so.
+        std::fs::remove_file(&path).unwrap();
+        let e = tls.client_config().unwrap_err();
+        assert!(e.is_client() && e.to_string().contains("ca.pem"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

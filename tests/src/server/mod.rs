@@ -110,6 +110,18 @@ impl RedisServer {
         self.builder.tls.as_ref().map(|t| &t.certs)
     }
 
+    /// Gives the TLS listener other certificates (a rotation): they are
+    /// written and used from the next [`restart`](Self::restart) on.
+    ///
+    /// # Panics
+    /// If the server was started without TLS.
+    pub fn replace_tls_certs(&mut self, certs: TestCerts) {
+        match &mut self.builder.tls {
+            Some(listener) => listener.certs = certs,
+            None => panic!("this server was started without TLS (RedisServerBuilder::tls)"),
+        }
+    }
+
     /// The unix socket's path.
     pub fn unix_socket(&self) -> &Path {
         &self.unix_socket
