@@ -402,3 +402,33 @@ async fn a_refused_refresh_is_reported_and_the_connection_stays() {
     let log = server.cli(&["ACL", "LOG"]);
     assert!(log.contains("auth"), "{log}");
 }
+
+/// A refresh never lands inside a transaction: while a dedicated
+/// connection is between MULTI and EXEC, its AUTH waits, so EXEC answers
+/// exactly the commands queued; afterwards the refresh goes through.
+#[tokio::test]
+async fn a_refresh_waits_for_an_open_transaction() {
+    let server = acl_server();
+    let mut rotating = Rotating::new(FIRST);
+    rotating.refresh = Some(Duration::from_millis(100));
+    let client = Client::new(config(server.port(), rotating.provider())).unwrap();
+    let conn = client.dedicated().unwrap();
+    let mut events = conn.events();
+    conn.call("PING").await.unwrap();
+    conn.call("MULTI").await.unwrap();
+    conn.call(("INCR", "txn:n")).await.unwrap();
+    // Several refresh periods pass with the transaction open.
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    conn.call(("INCR", "txn:n")).await.unwrap();
+    let replies: Vec<i64> = conn.call_as("EXEC").await.unwrap();
+    assert_eq!(replies, vec![1, 2]);
+    assert!(
+        matches!(
+            tokio::time::timeout(Duration::from_millis(100), events.recv()).await,
+            Ok(Some(ConnectionEvent::Connected { .. })) | Err(_)
+        ),
+        "nothing but the connection's opening before EXEC"
+    );
+    reauthenticated(&mut events, 1).await;
+    assert_eq!(conn.connection_count(), 1);
+}
