@@ -355,3 +355,66 @@ async fn recovers_after_a_primary_dies() {
         "acknowledged writes survived"
     );
 }
+
+/// Freezes a node (SIGSTOP) until dropped (SIGCONT).
+struct Frozen(u32);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &self.0.to_string()])
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recovers_from_a_frozen_primary_with_default_settings() {
+    let _serial = SERIAL.lock().await;
+    let cluster = RedisCluster::start();
+    // Default settings throughout, and no timeout of the test's own around
+    // the requests: each must end by itself.
+    let c = client(&cluster);
+    let key = "frozen-key";
+    c.set(key, 1).await.unwrap();
+    let victim = cluster.primary_for_slot(key_slot(key.as_bytes())).unwrap();
+    let pid = cluster.node(victim).pid().unwrap();
+    let ok = std::process::Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let frozen = Frozen(pid);
+    let frozen_at = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut failures = 0;
+    let recovered = loop {
+        let started = Instant::now();
+        let r: tornadis::Result<Option<i64>> = c.get(key).await;
+        slowest = slowest.max(started.elapsed());
+        match r {
+            Ok(v) => {
+                assert_eq!(v, Some(1));
+                break frozen_at.elapsed();
+            }
+            Err(e) => {
+                assert!(e.is_timeout() || e.is_connection() || e.is_server(), "{e}");
+                failures += 1;
+            }
+        }
+        assert!(
+            frozen_at.elapsed() < Duration::from_secs(20),
+            "no recovery within 20 s of the primary freezing (failover takes about 4 s)"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!(
+        "cluster with a frozen primary, default settings: reads succeeded again {recovered:.2?} after \
+         the freeze ({failures} failed, the slowest took {slowest:.2?})"
+    );
+    // Each failed request ended within the read timeout plus a margin.
+    assert!(slowest < Duration::from_secs(8), "{slowest:?}");
+    // Writes too, on the promoted replica.
+    c.set(key, 2).await.unwrap();
+    drop(frozen);
+}

@@ -167,7 +167,7 @@ impl ClusterBuilder {
                 refresh_interval: self.refresh_interval,
                 topology: RwLock::new(None),
                 nodes: Mutex::new(HashMap::new()),
-                refresh: tokio::sync::Mutex::new(None),
+                refresh: Default::default(),
                 next: AtomicUsize::new(0),
             }),
         })

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::builder::{ClusterBuilder, ReadFrom};
 use super::request::ClusterRequest;
@@ -49,8 +49,8 @@ pub(super) struct Inner {
     pub(super) topology: RwLock<Option<Arc<Topology>>>,
     /// One client per node address and mode (read-only replica connections apart).
     pub(super) nodes: Mutex<HashMap<(NodeAddr, bool), Client>>,
-    /// Held while the slot map is read; the time of the last read.
-    pub(super) refresh: tokio::sync::Mutex<Option<Instant>>,
+    /// Single-flight reads of the slot map (see `refresh`).
+    pub(super) refresh: super::refresh::Refresher,
     /// Spreads keyless commands and replica reads.
     pub(super) next: AtomicUsize,
 }
