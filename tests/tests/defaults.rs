@@ -623,3 +623,60 @@ async fn an_idle_pubsub_connection_notices_a_dead_link() {
         .unwrap();
     assert_eq!(m.payload_as::<String>().unwrap(), "after");
 }
+
+#[tokio::test]
+async fn one_reply_is_bounded_by_max_reply_size() {
+    let server = RedisServer::start();
+    server.cli(&["SETRANGE", "big", &((2 << 20) - 1).to_string(), "x"]);
+    assert_eq!(client(&server).config().max_reply_size(), 512 << 20);
+    let c = Client::builder()
+        .url(&server.url())
+        .max_reply_size(1 << 20)
+        .build()
+        .unwrap();
+    c.set("small", "ok").await.unwrap();
+    let e = c.get::<Option<Vec<u8>>>("big").await.unwrap_err();
+    assert!(e.is_protocol(), "{e}");
+    assert!(e.to_string().contains("max_reply_size"), "{e}");
+    assert!(e.may_have_run(), "{e:?}");
+    // The next request runs on a new connection.
+    let v: Option<String> = c.get("small").await.unwrap();
+    assert_eq!(v.as_deref(), Some("ok"));
+}
+
+#[tokio::test]
+async fn the_request_queue_is_bounded_in_bytes() {
+    let server = RedisServer::start();
+    assert_eq!(client(&server).config().max_pending_bytes(), 64 << 20);
+    let c = Client::builder()
+        .url(&server.url())
+        .read_timeout(None)
+        .max_pending_bytes(1 << 20)
+        .build()
+        .unwrap();
+    c.set("k", 1).await.unwrap();
+    let frozen = Frozen::new(&server);
+    // Fills the socket buffers: the driver's write blocks.
+    c.async_call_forget(("SET", "a", vec![b'a'; 32 << 20]))
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Queued behind it: one request alone always fits, the next passes the bound.
+    c.async_call_forget(("SET", "b", vec![b'b'; 600 << 10]))
+        .unwrap();
+    let e = c
+        .async_call_forget(("SET", "c", vec![b'c'; 600 << 10]))
+        .unwrap_err();
+    assert!(e.is_client() && e.is_retry_safe(), "{e:?}");
+    assert!(e.to_string().contains("max_pending_bytes"), "{e}");
+    let e = c
+        .call(("SET", "d", vec![b'd'; 600 << 10]))
+        .await
+        .unwrap_err();
+    assert!(e.is_client(), "{e}");
+    // Small requests still fit.
+    c.async_call_forget(("SET", "e", 1)).unwrap();
+    drop(frozen);
+    let v: i64 = c.get("e").await.unwrap().unwrap();
+    assert_eq!(v, 1);
+    assert_eq!(server.cli(&["EXISTS", "c"]), "0");
+}

@@ -113,6 +113,10 @@ pub struct Config {
     pub(crate) backoff_min: Duration,
     pub(crate) backoff_max: Duration,
     pub(crate) max_pending: usize,
+    /// The most bytes of requests queued and not yet written.
+    pub(crate) max_pending_bytes: usize,
+    /// The most bytes one reply may take.
+    pub(crate) max_reply_size: usize,
     /// The most side connections a shared client opens for blocking commands.
     pub(crate) max_blocking_connections: usize,
     /// The most connections a client opens for transactions at once.
@@ -198,6 +202,17 @@ impl Config {
         self.read_timeout
     }
 
+    /// The most bytes one reply may take (see [`ConfigBuilder::max_reply_size`]).
+    pub fn max_reply_size(&self) -> usize {
+        self.max_reply_size
+    }
+
+    /// The most bytes of requests queued and not yet written (see
+    /// [`ConfigBuilder::max_pending_bytes`]).
+    pub fn max_pending_bytes(&self) -> usize {
+        self.max_pending_bytes
+    }
+
     /// The idle time before TCP keepalive probes start (`None`: off).
     pub fn tcp_keepalive(&self) -> Option<Duration> {
         self.tcp_keepalive
@@ -237,6 +252,9 @@ impl Config {
         }
         if self.username.is_some() && self.password.is_none() {
             return Err(Error::client("an ACL username needs a password as well"));
+        }
+        if self.max_reply_size == 0 {
+            return Err(Error::client("max_reply_size must be greater than zero"));
         }
         if self.read_buffer_size == 0 || self.write_buffer_size == 0 {
             return Err(Error::client("buffer sizes must be greater than zero"));

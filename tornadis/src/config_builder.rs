@@ -245,6 +245,27 @@ impl<T> ConfigBuilder<T> {
         self
     }
 
+    /// The most bytes of requests queued and not yet written on one
+    /// connection (default 64 MiB). They pile up only while the server
+    /// reads slower than callers send (or not at all); past the bound a new
+    /// request fails at once with a client error (nothing was sent, see
+    /// [`Error::is_retry_safe`](crate::Error::is_retry_safe)) instead of
+    /// growing memory. One request larger than the bound is still accepted
+    /// when nothing else is queued.
+    pub fn max_pending_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_pending_bytes = bytes;
+        self
+    }
+
+    /// The most bytes one reply may take, all its parts together (default
+    /// 512 MiB, the server's largest string). A larger reply is a protocol
+    /// error naming this setting, and the connection is dropped: its bytes
+    /// are never all buffered.
+    pub fn max_reply_size(mut self, bytes: usize) -> Self {
+        self.config.max_reply_size = bytes;
+        self
+    }
+
     /// The most side connections a shared client opens at once for blocking
     /// commands (BLPOP, XREAD BLOCK, ...), which run on a connection of their
     /// own so that they do not stall other callers (default

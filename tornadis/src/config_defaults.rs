@@ -51,6 +51,13 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The default of [`ConfigBuilder::tcp_keepalive`](crate::ConfigBuilder::tcp_keepalive): 30 s.
 pub const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(30);
 
+/// The default of [`ConfigBuilder::max_pending_bytes`](crate::ConfigBuilder::max_pending_bytes): 64 MiB.
+pub const DEFAULT_MAX_PENDING_BYTES: usize = 64 << 20;
+
+/// The default of [`ConfigBuilder::max_reply_size`](crate::ConfigBuilder::max_reply_size):
+/// 512 MiB, the largest string a server holds (`proto-max-bulk-len`).
+pub const DEFAULT_MAX_REPLY_SIZE: usize = 512 << 20;
+
 /// The interval between keepalive probes once they started (where the
 /// platform lets it be set).
 pub(crate) const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
@@ -81,6 +88,8 @@ impl Default for Config {
             backoff_min: Duration::from_millis(10),
             backoff_max: Duration::from_secs(1),
             max_pending: 100_000,
+            max_pending_bytes: DEFAULT_MAX_PENDING_BYTES,
+            max_reply_size: DEFAULT_MAX_REPLY_SIZE,
             max_blocking_connections: crate::config::DEFAULT_MAX_BLOCKING_CONNECTIONS,
             max_transaction_connections: crate::config::DEFAULT_MAX_TRANSACTION_CONNECTIONS,
             readonly: false,

@@ -287,7 +287,10 @@ async fn handshake(config: &Config, stream: Stream, peer: PeerInfo) -> Result<Co
     let mut conn = Connection {
         stream,
         read_buf: BytesMut::with_capacity(config.read_buffer_size),
-        decoder: Decoder::default(),
+        decoder: Decoder::new(crate::resp::DecoderLimits {
+            max_frame_len: config.max_reply_size,
+            ..Default::default()
+        }),
         protocol: Protocol::Resp2,
         refresh_after: None,
         peer,

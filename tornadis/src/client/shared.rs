@@ -365,6 +365,21 @@ fn not_connected() -> Error {
 }
 
 impl State {
+    /// Refuses a request of `len` bytes when the bytes queued and not yet
+    /// written would pass `max_pending_bytes` (one request alone always fits).
+    fn check_room(&self, config: &Config, len: usize) -> Result<()> {
+        let queued = self.out.len();
+        if queued == 0 || queued.saturating_add(len) <= config.max_pending_bytes {
+            return Ok(());
+        }
+        Err(Error::client(format!(
+            "{queued} bytes of requests are already queued and not yet written (the server reads \
+             slower than requests come, or not at all); nothing was sent. Retry later or raise \
+             max_pending_bytes ({})",
+            config.max_pending_bytes
+        )))
+    }
+
     /// No connection is open or opening for new requests.
     fn is_down(&self) -> bool {
         matches!(self.link, Link::Idle | Link::Closing)
@@ -378,6 +393,7 @@ impl State {
         if self.is_down() && !config.autoconnect {
             return Err(not_connected());
         }
+        self.check_room(config, cmd.encoded_len())?;
         cmd.write_to(&mut self.out);
         self.slots.push_back(slot);
         Ok(self.wake_driver())
@@ -397,6 +413,7 @@ impl State {
         if self.is_down() && !config.autoconnect {
             return Err(not_connected());
         }
+        self.check_room(config, bytes.len())?;
         if self.out.is_empty() && bytes.len() >= config.write_buffer_size {
             self.out = bytes;
         } else {

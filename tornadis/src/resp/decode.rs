@@ -29,6 +29,10 @@ pub struct DecoderLimits {
     pub max_bulk_len: usize,
     /// Most elements (or map entries) in one aggregate. Default 2³²−1.
     pub max_elements: usize,
+    /// Most bytes of one whole frame, all its parts together: a bound on
+    /// the memory one reply can take while it is buffered. Default 512 MiB
+    /// ([`ConfigBuilder::max_reply_size`](crate::ConfigBuilder::max_reply_size)).
+    pub max_frame_len: usize,
 }
 
 impl Default for DecoderLimits {
@@ -37,6 +41,7 @@ impl Default for DecoderLimits {
             max_depth: 128,
             max_bulk_len: 512 * 1024 * 1024,
             max_elements: u32::MAX as usize,
+            max_frame_len: 512 * 1024 * 1024,
         }
     }
 }
@@ -104,8 +109,18 @@ impl Decoder {
     /// cannot be resynchronised after that: drop the connection.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
         let len = match self.checker.check(buf, &self.limits) {
-            Ok(Some(len)) => len,
-            Ok(None) => return Ok(None),
+            Ok(Some(len)) if len <= self.limits.max_frame_len => len,
+            // Incomplete: every buffered byte belongs to this frame.
+            Ok(None) if buf.len() <= self.limits.max_frame_len => return Ok(None),
+            Ok(_) => {
+                self.checker.reset();
+                return Err(Error::protocol(format!(
+                    "a reply larger than the limit of {} bytes (max_reply_size); the connection \
+                     is dropped. Fetch less at once (SCAN, LRANGE in pages) or raise \
+                     ConfigBuilder::max_reply_size",
+                    self.limits.max_frame_len
+                )));
+            }
             Err(e) => {
                 self.checker.reset();
                 return Err(e);
@@ -421,6 +436,7 @@ mod tests {
             max_depth: 3,
             max_bulk_len: 10,
             max_elements: 4,
+            max_frame_len: 64,
         };
         let ok = |input: &[u8]| {
             let mut buf = BytesMut::from(input);
@@ -448,6 +464,13 @@ mod tests {
         ok(b"%4\r\n_\r\n_\r\n_\r\n_\r\n_\r\n_\r\n_\r\n_\r\n");
         fails_with(b"%5\r\n", limits);
         fails_with(b"|5\r\n", limits);
+        // The whole frame is bounded too, complete or not.
+        let four = b"*4\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n";
+        assert!(four.len() > 64);
+        let e = fails_with(four, limits);
+        assert!(e.detail().contains("max_reply_size"), "{e}");
+        fails_with(&four[..70], limits);
+        ok(b"*3\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n");
     }
 
     /// Decodes `input` in one read and byte by byte; both must fail alike.

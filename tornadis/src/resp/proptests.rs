@@ -236,6 +236,7 @@ fn small_limits() -> DecoderLimits {
         max_depth: 4,
         max_bulk_len: 64,
         max_elements: 16,
+        max_frame_len: usize::MAX,
     }
 }
 
