@@ -45,16 +45,6 @@ struct Batch {
     writes: bool,
 }
 
-impl std::fmt::Debug for Batch {
-    /// Never the encoded bytes: they hold argument values.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Batch")
-            .field("commands", &self.names.len())
-            .field("bytes", &self.buf.len())
-            .finish()
-    }
-}
-
 impl Batch {
     fn push(&mut self, cmd: &Cmd) {
         if let Err(e) = cmd.validate() {
