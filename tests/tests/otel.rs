@@ -303,6 +303,18 @@ async fn query_text_shows_names_tokens_and_keys_only() {
         .call(("HELLO", "3", "AUTH", "default", "hunter2-secret"))
         .await
         .unwrap();
+    let _: ((), i64) = client
+        .pipeline()
+        .set("user:2", "top-secret-value")
+        .incr("visits")
+        .atomic()
+        .query()
+        .await
+        .unwrap();
+    assert_eq!(
+        attrs(&spans.named("MULTI"))["db.query.text"],
+        s("MULTI; SET user:2 ?; INCR visits; EXEC")
+    );
     assert_eq!(
         attrs(&spans.named("SET"))["db.query.text"],
         s("SET user:1 ? EX ?")
@@ -540,4 +552,102 @@ async fn pool_borrows_report_wait_time_pending_requests_and_timeouts() {
         pending.iter().all(|(_, n, _)| *n == 0.0) && !pending.is_empty(),
         "{pending:?}"
     );
+}
+
+/// A `valkey-server` of its own (from `VALKEY_SERVER`, else
+/// `/opt/valkey/bin/valkey-server`), killed on drop.
+struct Valkey {
+    child: std::process::Child,
+    port: u16,
+    _dir: std::path::PathBuf,
+}
+
+impl Drop for Valkey {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self._dir);
+    }
+}
+
+fn start_valkey() -> Option<Valkey> {
+    let binary = std::env::var_os("VALKEY_SERVER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/opt/valkey/bin/valkey-server".into());
+    if !binary.exists() {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("tornadis-otel-valkey-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = std::process::Command::new(&binary)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--appendonly", "no", "--dir"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Valkey {
+        child,
+        port,
+        _dir: dir,
+    };
+    tornadis_tests::wait::wait_until(Duration::from_secs(10), "valkey-server to answer", || {
+        tornadis_tests::raw::ping_tcp(("127.0.0.1", port), &Default::default())
+    })
+    .unwrap();
+    Some(server)
+}
+
+#[tokio::test]
+async fn a_valkey_server_is_named_valkey() {
+    let Some(valkey) = start_valkey() else {
+        eprintln!("no valkey-server (set VALKEY_SERVER): nothing to check");
+        return;
+    };
+    let spans = Spans::start();
+    let client = Client::from_url(&format!("redis://127.0.0.1:{}", valkey.port)).unwrap();
+    client.set("otel:k", "v").await.unwrap();
+    let _: Option<String> = client.get("otel:k").await.unwrap();
+    // The first span may start before the handshake; it is named once the
+    // reply came, and every later one from the start.
+    for name in ["SET", "GET"] {
+        let a = attrs(&spans.named(name));
+        assert_eq!(a["db.system.name"], s("valkey"), "{name}: {a:?}");
+        assert_eq!(a["network.peer.port"], i(valkey.port));
+    }
+}
+
+#[tokio::test]
+async fn a_pipeline_with_a_failed_command_reports_the_failure() {
+    let server = RedisServer::start();
+    let spans = Spans::start();
+    let client = Client::from_url(&server.url()).unwrap();
+    let mut pipeline = tornadis::Pipeline::new();
+    pipeline
+        .stack_call(("SET", "p:text", "abc"))
+        .stack_call(("INCR", "p:text"))
+        .stack_call(("GET", "p:text"));
+    let replies = client.call_pipeline(&pipeline).await.unwrap();
+    assert!(replies[1].is_err());
+    let span = spans.named("PIPELINE");
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+    let a = attrs(&span);
+    assert_eq!(a["error.type"], s("ERR"));
+    assert_eq!(a["db.operation.batch.size"], OtelValue::I64(3));
 }

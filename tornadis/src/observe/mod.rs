@@ -120,12 +120,18 @@ impl Operation {
     }
 
     /// A pipeline or a transaction of `size` commands, named `name`
-    /// (`PIPELINE`, `PIPELINE GET`, `MULTI`).
-    pub(crate) fn batch(config: &Config, peer: &Peer, name: String, size: usize) -> Operation {
-        let _ = (config, peer, size);
+    /// (`PIPELINE`, `PIPELINE GET`, `MULTI`), `encoded` as it is sent.
+    pub(crate) fn batch(
+        config: &Config,
+        peer: &Peer,
+        name: String,
+        size: usize,
+        encoded: &[u8],
+    ) -> Operation {
+        let _ = (config, peer, size, encoded);
         Operation {
             #[cfg(feature = "tracing")]
-            span: span::batch(config, peer.system(), &name, size),
+            span: span::batch(config, peer.system(), &name, size, encoded),
             name: Cow::Owned(name),
             started: METRICS.then(std::time::Instant::now),
         }

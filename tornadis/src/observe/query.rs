@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use crate::cmd::Cmd;
 use crate::command_info::CommandInfo;
+use crate::resp::Value;
 
 /// Longest query text recorded; longer text is cut and ends with `…`.
 const MAX_QUERY_TEXT: usize = 2048;
@@ -18,17 +19,68 @@ const MAX_QUERY_TEXT: usize = 2048;
 /// The command's query text with every value replaced by `?`.
 pub(crate) fn sanitized(info: &CommandInfo, cmd: &Cmd) -> String {
     let args: Vec<&[u8]> = cmd.arg_slices().collect();
-    let words = info.name.split(' ').count();
-    let keys = info.key_positions(&args);
-    let mut out = String::from(info.name);
-    for (i, arg) in args.iter().enumerate().skip(words) {
+    let mut out = String::new();
+    push_sanitized(&mut out, Some(info), &args);
+    cut(out)
+}
+
+/// The query text of a batch's encoded commands (as written to the
+/// socket), each sanitized, separated by `; `.
+pub(crate) fn sanitized_batch(encoded: &[u8]) -> String {
+    let mut buf = bytes::BytesMut::from(encoded);
+    let mut decoder = crate::resp::Decoder::default();
+    let mut out = String::new();
+    while let Ok(Some(Value::Array(items))) = decoder.decode(&mut buf) {
         if out.len() >= MAX_QUERY_TEXT {
-            out.push('…');
+            break;
+        }
+        let args: Vec<&[u8]> = items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Bulk(b) => Some(b.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let Some(first) = args.first() else {
+            continue;
+        };
+        if !out.is_empty() {
+            out.push_str("; ");
+        }
+        let info = crate::commands::lookup_args(first, args.get(1).copied());
+        push_sanitized(&mut out, info, &args);
+    }
+    cut(out)
+}
+
+/// Appends one command: the name, its tokens and keys as sent, `?` for the rest.
+fn push_sanitized(out: &mut String, info: Option<&CommandInfo>, args: &[&[u8]]) {
+    let (words, keys, tokens) = match info {
+        Some(info) => {
+            out.push_str(info.name);
+            (
+                info.name.split(' ').count(),
+                info.key_positions(args),
+                info.tokens,
+            )
+        }
+        None => {
+            // Unknown to the table: only its name can be trusted not to be a value.
+            let name = args
+                .first()
+                .map(|n| String::from_utf8_lossy(n))
+                .unwrap_or_default();
+            out.push_str(&name.to_ascii_uppercase());
+            (1, Vec::new(), &[][..])
+        }
+    };
+    let start = out.len();
+    for (i, arg) in args.iter().enumerate().skip(words) {
+        if out.len() - start >= MAX_QUERY_TEXT {
             break;
         }
         out.push(' ');
-        let token = info
-            .tokens
+        let token = tokens
             .iter()
             .any(|t| t.as_bytes().eq_ignore_ascii_case(arg));
         if token || keys.contains(&i) {
@@ -37,12 +89,16 @@ pub(crate) fn sanitized(info: &CommandInfo, cmd: &Cmd) -> String {
             out.push('?');
         }
     }
-    if out.len() > MAX_QUERY_TEXT + '…'.len_utf8() {
-        let mut cut = MAX_QUERY_TEXT;
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
+}
+
+/// Cuts text longer than [`MAX_QUERY_TEXT`] at a character boundary, with `…`.
+fn cut(mut out: String) -> String {
+    if out.len() > MAX_QUERY_TEXT {
+        let mut at = MAX_QUERY_TEXT;
+        while !out.is_char_boundary(at) {
+            at -= 1;
         }
-        out.truncate(cut);
+        out.truncate(at);
         out.push('…');
     }
     out
@@ -94,6 +150,30 @@ mod tests {
             text(&["CONFIG", "SET", "requirepass", "hunter2"]),
             "CONFIG SET ? ?"
         );
+    }
+
+    #[test]
+    fn batches_are_sanitized_command_by_command() {
+        let mut buf = bytes::BytesMut::new();
+        let mut set = crate::cmd::cmd("SET");
+        set.arg("k").arg("secret").arg("PX").arg(5);
+        set.write_to(&mut buf);
+        let mut auth = crate::cmd::cmd("AUTH");
+        auth.arg("hunter2");
+        auth.write_to(&mut buf);
+        let mut module = crate::cmd::cmd("my.command");
+        module.arg("k").arg("secret");
+        module.write_to(&mut buf);
+        assert_eq!(
+            sanitized_batch(&buf),
+            "SET k ? PX ?; AUTH ?; MY.COMMAND ? ?"
+        );
+        // A truncated batch yields what was whole.
+        assert_eq!(
+            sanitized_batch(&buf[..buf.len() - 3]),
+            "SET k ? PX ?; AUTH ?"
+        );
+        assert_eq!(sanitized_batch(b"garbage"), "");
     }
 
     #[test]

@@ -35,9 +35,24 @@ pub(super) fn command(
     span
 }
 
-/// The span of a pipeline or transaction of `size` commands.
-pub(super) fn batch(config: &Config, system: System, name: &str, size: usize) -> tracing::Span {
+/// The span of a pipeline or transaction of `size` commands, `encoded` as sent.
+pub(super) fn batch(
+    config: &Config,
+    system: System,
+    name: &str,
+    size: usize,
+    encoded: &[u8],
+) -> tracing::Span {
     let span = open(config, system, name);
+    if span.is_disabled() {
+        return span;
+    }
+    if config.telemetry.has_query_text() {
+        span.record(
+            "db.query.text",
+            super::query::sanitized_batch(encoded).as_str(),
+        );
+    }
     // A batch of one is not a batch (the conventions never report size 1).
     if size > 1 {
         span.record(
