@@ -143,7 +143,7 @@ impl Batch {
             }
         }
         let n = self.names.len();
-        let operation = self.operation_name(atomic);
+        let operation = crate::observe::batch_name(atomic, self.names.iter().map(|n| n.as_str()));
         let (bytes, replies) = if atomic {
             let mut framed = BytesMut::with_capacity(self.buf.len() + 32);
             framed.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
@@ -182,19 +182,6 @@ impl Batch {
         };
         op.finish(client.config(), client.peer(), error);
         result
-    }
-
-    /// `db.operation.name` of the batch: `PIPELINE` or `MULTI`, followed by
-    /// the command's name when every command is the same.
-    fn operation_name(&self, atomic: bool) -> String {
-        let mut name = String::from(if atomic { "MULTI" } else { "PIPELINE" });
-        if let Some(first) = self.names.first() {
-            if !atomic && self.names.iter().all(|n| n.as_str() == first.as_str()) {
-                name.push(' ');
-                name.push_str(first.as_str());
-            }
-        }
-        name
     }
 
     /// One `Result` per command from the pipeline's collected replies.

@@ -80,6 +80,19 @@ pub(crate) fn pool_name(config: &Config) -> String {
     }
 }
 
+/// `db.operation.name` of a batch: `PIPELINE` or `MULTI`, followed by the
+/// command's name when every command of a pipeline is the same.
+pub(crate) fn batch_name<'a>(atomic: bool, mut names: impl Iterator<Item = &'a str>) -> String {
+    let mut name = String::from(if atomic { "MULTI" } else { "PIPELINE" });
+    if let Some(first) = names.next() {
+        if !atomic && names.all(|n| n == first) {
+            name.push(' ');
+            name.push_str(first);
+        }
+    }
+    name
+}
+
 /// The labels of one finished operation, shared by both metrics outputs.
 #[allow(dead_code)] // Read only by the metrics outputs.
 pub(crate) struct OperationLabels<'a> {
