@@ -14,15 +14,20 @@ from generate import (FLAG_ORDER, GROUPS, OUR_ARG_TYPES, RUST_KEYWORDS,
                       default_method, load_reference)
 
 CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
+# Reply types of tornadis::value with a fixed meaning (model/reply.rs NAMED).
+NAMED = {"FieldExpire", "FieldPersist", "FieldTtl"}
+VERSION = re.compile(r"\d+\.\d+\.\d+")
+# Valkey forked from this Redis version: it has everything Redis had then.
+VALKEY_FIRST = (7, 2, 4)
 COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
                   "keys", "reply", "deprecated", "skip_method", "blocking_timeout",
                   "args", "variant", "plain_reply", "single", "as_args", "without",
                   "connection", "state", "request_policy", "response_policy",
-                  "stored_procedure"}
+                  "stored_procedure", "redis", "valkey"}
 SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
 VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
-              "since", "display", "choices", "args"}
+              "since", "display", "choices", "args", "redis", "valkey", "counts"}
 # Words too common to say anything about whether two summaries are alike.
 STOPWORDS = {"a", "an", "the", "of", "to", "in", "or", "and", "is", "are", "if",
              "it", "its", "for", "by", "on", "at", "as", "be", "from", "with",
@@ -60,7 +65,7 @@ class Reply:
 
     def ty(self) -> None:
         tok = self.next()
-        if tok in CONCRETE or re.fullmatch(r"[A-Z]", tok):
+        if tok in CONCRETE or tok in NAMED or re.fullmatch(r"[A-Z]", tok):
             return
         if tok in ("Option", "Vec", "Set"):
             self.expect("<")
@@ -165,6 +170,47 @@ def check_args(args, where: str, errors: list[str], in_choices: bool = False) ->
             errors.append(f"{here}: args only belong to block")
         if a.get("multiple_token") and not a.get("token"):
             errors.append(f"{here}: multiple_token without a token")
+        for field in ("redis", "valkey", "since"):
+            if field in a and not VERSION.fullmatch(str(a[field])):
+                errors.append(f"{here}: {field} must be a version like 7.4.0")
+        if "counts" in a:
+            check_counts(a, args, here, errors)
+
+
+def check_counts(a: dict, siblings: list, here: str, errors: list[str]) -> None:
+    """`counts` names the list right after it (FORMAT.md "Arguments")."""
+    if a.get("type") != "integer" or a.get("optional") or a.get("multiple") or "token" in a:
+        errors.append(f"{here}: counts belongs on a required integer without a token")
+    names = [s.get("name") for s in siblings]
+    i = names.index(a["name"])
+    nxt = siblings[i + 1] if i + 1 < len(siblings) else None
+    if nxt is None or nxt.get("name") != a["counts"]:
+        errors.append(f"{here}: counts {a['counts']!r} is not the argument right after it")
+    elif not nxt.get("multiple") or nxt.get("optional") or "token" in nxt:
+        errors.append(f"{here}: counts needs {a['counts']!r} to be a required list without a token")
+
+
+def version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def check_availability(cmd: dict, where: str, errors: list[str]) -> None:
+    """FORMAT.md "Availability": which servers have the command."""
+    for field in ("redis", "valkey"):
+        if field in cmd and not VERSION.fullmatch(str(cmd[field])):
+            errors.append(f"{where}: {field} must be a version like 7.4.0")
+            return
+    since = str(cmd.get("since", "0.0.0"))
+    if not VERSION.fullmatch(since):
+        return
+    if "redis" in cmd or "valkey" in cmd:
+        first = cmd.get("redis", cmd.get("valkey"))
+        if first != since:
+            errors.append(f"{where}: since must be the first version of the first server "
+                          f"kind with the command ({first})")
+    elif version(since) > VALKEY_FIRST:
+        errors.append(f"{where}: since {since} is newer than Valkey's fork: "
+                      "say which servers have it with redis and/or valkey")
 
 
 def check_keys(keys, where: str, errors: list[str]) -> None:
@@ -229,6 +275,7 @@ def check_command(cmd: dict, where: str, reference: dict, seen: dict[str, str],
         if flag not in FLAG_ORDER:
             errors.append(f"{where}: unknown flag {flag!r}")
     check_keys(cmd.get("keys", []), where, errors)
+    check_availability(cmd, where, errors)
     check_args(cmd.get("args", []), where, errors)
     if "reply" in cmd:
         check_reply(cmd["reply"], where, errors)

@@ -141,7 +141,10 @@ ARG_RENAMES = {
 # Fields a person curates; a refresh carries them over unchanged.
 CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
            "blocking_timeout", "reply", "plain_reply", "single", "as_args", "without",
-           "connection", "state", "stored_procedure"]
+           "connection", "state", "stored_procedure", "redis", "valkey"]
+# Argument fields a person writes (availability, computed counts); a refresh
+# keeps them on the argument of the same name.
+CURATED_ARG = ["redis", "valkey", "counts"]
 
 
 # ---------------------------------------------------------------- reading JSON
@@ -282,6 +285,56 @@ def json_arg(arg: dict, in_choices: bool = False, command: str = "") -> dict:
     return out
 
 
+def history_since(spec: dict) -> dict[str, str]:
+    """Argument tokens or names (upper case) to the version whose history
+    entry says it added them ("Added the `WITHSCORE` option")."""
+    out: dict[str, str] = {}
+    for version, text in spec.get("history") or []:
+        if not text.lower().startswith("added"):
+            continue
+        for word in re.findall(r"`([^`]+)`", text):
+            out.setdefault(word.split()[0].upper(), version)
+    return out
+
+
+def apply_since(args: list[dict], added: dict[str, str], floor: str) -> None:
+    """Gives arguments without a `since` the version their history names,
+    unless their command or enclosing argument (`floor`) already has it."""
+    for a in args:
+        key = a.get("token", a["name"]).upper()
+        if "since" not in a and key in added and added[key] != floor:
+            a["since"] = added[key]
+        apply_since(a.get("choices", []) + a.get("args", []), added, a.get("since", floor))
+
+
+def since_only(ref_dir: Path) -> None:
+    """Adds argument versions from the reference's history, changing nothing else."""
+    reference = load_reference(ref_dir)
+    for group in GROUPS:
+        path = COMMANDS_DIR / f"{group}.toml"
+        cmds = read_toml(path).get("command", [])
+        for cmd in cmds:
+            spec = reference.get(cmd["name"])
+            if spec:
+                apply_since(cmd.get("args", []), history_since(spec), cmd["since"])
+        path.write_text(render_file(group, cmds))
+
+
+def keep_arg_fields(new: list[dict], old: list[dict]) -> None:
+    """Copies the curated argument fields of `old` onto `new`, by name."""
+    by_name = {a["name"]: a for a in old}
+    for a in new:
+        o = by_name.get(a["name"])
+        if o is None:
+            continue
+        for field in CURATED_ARG:
+            if field in o:
+                a[field] = o[field]
+        for sub in ("choices", "args"):
+            if sub in a and sub in o:
+                keep_arg_fields(a[sub], o[sub])
+
+
 def guess_reply(schema: dict | None, has_keys: bool) -> str:
     """A first guess from the reply schema; a person refines it."""
     if not schema:
@@ -352,6 +405,9 @@ def build(name: str, spec: dict, old: dict | None) -> dict:
         "reply": guess_reply(spec.get("reply_schema"), bool(keys)),
         "args": [json_arg(a, False, name) for a in spec.get("arguments", [])],
     }
+    apply_since(cmd["args"], history_since(spec), cmd["since"])
+    if old:
+        keep_arg_fields(cmd["args"], old.get("args", []))
     dep = deprecation(spec)
     if dep:
         cmd["deprecated"] = dep
@@ -441,7 +497,7 @@ def inline_table(d: dict, indent: int) -> str:
     return "{ " + ", ".join(parts) + " }"
 
 
-FIELD_ORDER = ["name", "method", "summary", "doc", "since", "arity", "flags",
+FIELD_ORDER = ["name", "method", "summary", "doc", "since", "redis", "valkey", "arity", "flags",
                "keys", "reply", "plain_reply", "single", "as_args", "without",
                "deprecated", "skip_method", "blocking_timeout", "connection", "state",
                "request_policy", "response_policy", "stored_procedure", "args"]
@@ -482,7 +538,12 @@ if __name__ == "__main__":
     parser.add_argument("reference", nargs="?", type=Path,
                         help="directory of Redis command JSON files")
     parser.add_argument("--check", action="store_true", help="validate the table")
+    parser.add_argument("--since-only", action="store_true",
+                        help="only add argument versions from the reference's history")
     ns = parser.parse_args()
+    if ns.since_only and ns.reference:
+        since_only(ns.reference)
+        sys.exit(0)
     if ns.check:
         sys.exit(run_check(COMMANDS_DIR, ns.reference))
     if ns.reference is None:

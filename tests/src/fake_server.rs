@@ -68,7 +68,8 @@ struct Shared {
 /// connections closed) when dropped.
 ///
 /// The handshake commands are answered by the server itself: `HELLO` (see
-/// [`Handshake`]), `AUTH`, `CLIENT`, `SELECT` with `+OK` and `PING` with
+/// [`Handshake`]), `AUTH`, `CLIENT`, `SELECT` with `+OK`, `INFO` with a Redis 7.2.6
+/// version line, and `PING` with
 /// `+PONG`. Every other command goes to the script, which gets the
 /// command's arguments (the name first, as sent) and returns a [`Reply`].
 ///
@@ -242,6 +243,8 @@ fn answer(shared: &Shared, args: &[Vec<u8>]) -> Reply {
             Handshake::Malformed => Reply::raw("?garbage\r\n".as_bytes()),
         },
         b"AUTH" | b"CLIENT" | b"SELECT" => Reply::raw("+OK\r\n".as_bytes()),
+        // The handshake asks a RESP2 server which server it is.
+        b"INFO" => Reply::raw("$21\r\nredis_version:7.2.6\r\n\r\n".as_bytes()),
         b"PING" => Reply::raw("+PONG\r\n".as_bytes()),
         _ => {
             shared.commands.fetch_add(1, Ordering::SeqCst);

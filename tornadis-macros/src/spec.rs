@@ -24,6 +24,10 @@ pub struct Command {
     pub method: Option<String>,
     pub summary: String,
     pub since: String,
+    /// The first Redis version with the command (FORMAT.md "Availability").
+    pub redis: Option<String>,
+    /// The first Valkey version with the command.
+    pub valkey: Option<String>,
     pub arity: i32,
     #[serde(default)]
     pub flags: Vec<String>,
@@ -140,6 +144,11 @@ pub struct Arg {
     #[serde(default)]
     pub multiple_token: bool,
     pub since: Option<String>,
+    /// Servers that have this argument, where fewer than the command's.
+    pub redis: Option<String>,
+    pub valkey: Option<String>,
+    /// For an integer: the name of the list right after it whose length it is.
+    pub counts: Option<String>,
     pub choices: Option<Vec<Arg>>,
     pub args: Option<Vec<Arg>>,
     pub display: Option<String>,

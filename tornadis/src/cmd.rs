@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::command_info::CommandInfo;
+use crate::command_info::{CommandInfo, Requirement, ServerInfo};
 use crate::error::Error;
 use crate::value::{ToArg, ToArgs};
 
@@ -34,6 +34,8 @@ pub struct Cmd {
     argc: usize,
     error: Option<Error>,
     info: Option<&'static CommandInfo>,
+    /// Options or reply shapes of a typed method that not every server has.
+    needs: Vec<&'static Requirement>,
 }
 
 /// The largest argument the server accepts by default (`proto-max-bulk-len`, 512 MB).
@@ -47,6 +49,7 @@ impl Cmd {
             argc: 0,
             error: None,
             info: None,
+            needs: Vec::new(),
         }
     }
 
@@ -57,6 +60,7 @@ impl Cmd {
             argc: 0,
             error: None,
             info: None,
+            needs: Vec::new(),
         }
     }
 
@@ -133,7 +137,41 @@ impl Cmd {
         if let Some(e) = &other.error {
             self.fail(e.clone());
         }
+        self.needs.extend_from_slice(&other.needs);
         self
+    }
+
+    /// Records that this command sends something (an option, a reply shape)
+    /// that only some servers have. A client checks it, with the command's
+    /// own [`availability`](CommandInfo::availability), against the server it
+    /// is connected to before sending. Used by the generated typed methods.
+    pub fn require(&mut self, need: &'static Requirement) -> &mut Self {
+        if !self.needs.contains(&need) {
+            self.needs.push(need);
+        }
+        self
+    }
+
+    /// What this command needs beyond its command (see [`require`](Cmd::require)).
+    pub fn requirements(&self) -> &[&'static Requirement] {
+        &self.needs
+    }
+
+    /// Checks that `server` has the command and everything it sends: the
+    /// client error names what is missing. Raw commands pass unchecked.
+    pub fn check_server(&self, server: ServerInfo) -> Result<(), Error> {
+        match self.gate() {
+            Some(gate) => gate.check(server),
+            None => Ok(()),
+        }
+    }
+
+    /// What a server must have to run this command, for a typed command.
+    pub(crate) fn gate(&self) -> Option<Gate> {
+        self.info.map(|info| Gate {
+            info,
+            needs: self.needs.clone(),
+        })
     }
 
     /// Empties the command, keeping its buffer for reuse.
@@ -142,6 +180,7 @@ impl Cmd {
         self.argc = 0;
         self.error = None;
         self.info = None;
+        self.needs.clear();
     }
 
     /// Rebuilds a command from its RESP encoding (as written by [`write_to`](Cmd::write_to)).
@@ -225,6 +264,35 @@ impl std::fmt::Debug for Cmd {
             .field("name", &self.name())
             .field("argc", &self.argc)
             .finish()
+    }
+}
+
+/// What a typed command needs of the server: its command and the options or
+/// reply shapes it sends that not every server has.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    info: &'static CommandInfo,
+    needs: Vec<&'static Requirement>,
+}
+
+impl Gate {
+    /// Fails with a client error naming what `server` lacks.
+    pub(crate) fn check(&self, server: ServerInfo) -> Result<(), Error> {
+        if !self.info.availability.on(server) {
+            return Err(crate::command_info::refused(
+                self.info.name,
+                &self.info.availability,
+                server,
+            ));
+        }
+        match self.needs.iter().find(|n| !n.availability.on(server)) {
+            Some(n) => Err(crate::command_info::refused(
+                n.what,
+                &n.availability,
+                server,
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -3,8 +3,12 @@
 //! The client uses it to send blocking commands to a side connection, the
 //! cluster router to find keys, and anyone may use it to inspect a command.
 
+mod availability;
 mod keys;
 mod routing;
+
+pub(crate) use availability::refused;
+pub use availability::{Availability, Requirement, ServerInfo, ServerKind, Version, VALKEY_FIRST};
 
 pub use routing::{
     ArgPosition, BlockingTimeout, ConnectionUse, RequestPolicy, ResponsePolicy, RoutingFacts,
@@ -21,8 +25,13 @@ pub struct CommandInfo {
     pub method: Option<&'static str>,
     /// The command group, e.g. `"string"`.
     pub group: &'static str,
-    /// The Redis version that introduced the command.
+    /// The version that introduced the command, on the server kind that had
+    /// it first (Redis, or Valkey for a Valkey-only command); see `availability`.
     pub since: &'static str,
+    /// The first Redis and Valkey versions that have the command (`None`:
+    /// that kind of server does not have it). Typed methods check it against
+    /// the connected server before sending.
+    pub availability: Availability,
     /// The arity as `COMMAND INFO` reports it: positive means exactly that
     /// many arguments (the name included), negative means at least that many.
     pub arity: i32,

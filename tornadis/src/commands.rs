@@ -148,6 +148,9 @@ pub fn __lookup_args(
 }
 
 #[cfg(test)]
+mod encoding_tests;
+
+#[cfg(test)]
 mod tests {
     use std::marker::PhantomData;
 

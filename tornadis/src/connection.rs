@@ -1,5 +1,6 @@
 //! Opening a connection: the socket (TCP, TLS over TCP, or unix), its options, and the
-//! handshake (`HELLO 3` with fallback to RESP2, `AUTH`, `SELECT`, `CLIENT SETNAME`).
+//! handshake (`HELLO 3` with fallback to RESP2, `AUTH`, `SELECT`, `CLIENT SETNAME`,
+//! `CLIENT SETINFO`), which also learns the server's kind and version.
 
 use std::io;
 use std::pin::Pin;
@@ -10,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::cmd::Cmd;
+use crate::command_info::ServerInfo;
 use crate::config::{Config, Protocol, ServerAddr};
 use crate::error::{Error, ErrorKind, Result};
 use crate::observe::{PeerInfo, System};
@@ -102,6 +104,8 @@ pub(crate) struct Connection {
     pub(crate) refresh_after: Option<std::time::Duration>,
     /// Where the connection ended up, and what server it is (for telemetry).
     pub(crate) peer: PeerInfo,
+    /// The server's kind and version, when the handshake could learn them.
+    pub(crate) server: Option<ServerInfo>,
 }
 
 /// Opens a socket to `config.addr` and runs the handshake, all within
@@ -211,6 +215,11 @@ async fn round_trip(conn: &mut Connection, addr: &ServerAddr, cmd: &Cmd) -> Resu
         .write_all(&out)
         .await
         .map_err(|e| Error::connection("connection lost during the handshake").with_source(e))?;
+    read_reply(conn, addr).await
+}
+
+/// Reads the next reply of the handshake.
+async fn read_reply(conn: &mut Connection, addr: &ServerAddr) -> Result<Value> {
     loop {
         let decoded = match conn.decoder.decode(&mut conn.read_buf) {
             Ok(v) => v,
@@ -294,6 +303,7 @@ async fn handshake(config: &Config, stream: Stream, peer: PeerInfo) -> Result<Co
         protocol: Protocol::Resp2,
         refresh_after: None,
         peer,
+        server: None,
     };
     let mut authenticated = false;
     if config.protocol == Protocol::Resp3 {
@@ -316,6 +326,7 @@ async fn handshake(config: &Config, stream: Stream, peer: PeerInfo) -> Result<Co
             reply => {
                 conn.peer.system = System::from_hello(&reply);
                 conn.protocol = Protocol::Resp3;
+                conn.server = server_from_hello(&reply);
                 authenticated = true;
             }
         }
@@ -340,6 +351,7 @@ async fn handshake(config: &Config, stream: Stream, peer: PeerInfo) -> Result<Co
             }
         }
     }
+    describe(&mut conn, &config.addr).await?;
     if config.client_cache.is_some() {
         enable_tracking(config, &mut conn).await?;
     }
@@ -368,6 +380,75 @@ async fn handshake(config: &Config, stream: Stream, peer: PeerInfo) -> Result<Co
         }
     }
     Ok(conn)
+}
+
+/// Learns the server's kind and version where `HELLO` did not say them
+/// (RESP2: `INFO server`), and names this library to the server (`CLIENT
+/// SETINFO`, Redis 7.2 and Valkey). Servers without these commands, or with
+/// ACLs that refuse them, answer errors, which are ignored: neither is needed
+/// to serve requests.
+async fn describe(conn: &mut Connection, addr: &ServerAddr) -> Result<()> {
+    let mut cmds = Vec::with_capacity(3);
+    if conn.server.is_none() {
+        let mut info = crate::cmd::cmd("INFO");
+        info.arg("server");
+        cmds.push(info);
+    }
+    for (attr, value) in [
+        ("lib-name", "tornadis"),
+        ("lib-ver", env!("CARGO_PKG_VERSION")),
+    ] {
+        let mut setinfo = crate::cmd::cmd("CLIENT");
+        setinfo.arg("SETINFO").arg(attr).arg(value);
+        cmds.push(setinfo);
+    }
+    let replies = round_trips(conn, addr, &cmds).await?;
+    if conn.server.is_none() {
+        conn.server = replies.first().and_then(server_from_info);
+    }
+    Ok(())
+}
+
+/// Sends several commands in one write and reads their replies in order.
+async fn round_trips(conn: &mut Connection, addr: &ServerAddr, cmds: &[Cmd]) -> Result<Vec<Value>> {
+    let mut out = BytesMut::with_capacity(cmds.iter().map(Cmd::encoded_len).sum());
+    cmds.iter().for_each(|c| c.write_to(&mut out));
+    conn.stream
+        .write_all(&out)
+        .await
+        .map_err(|e| Error::connection("connection lost during the handshake").with_source(e))?;
+    let mut replies = Vec::with_capacity(cmds.len());
+    while replies.len() < cmds.len() {
+        replies.push(read_reply(conn, addr).await?);
+    }
+    Ok(replies)
+}
+
+fn text(v: &Value) -> Option<&str> {
+    match v {
+        Value::Bulk(b) | Value::SimpleString(b) | Value::Verbatim { text: b, .. } => {
+            std::str::from_utf8(b).ok()
+        }
+        _ => None,
+    }
+}
+
+/// The `server` and `version` fields of a `HELLO` reply (a map in RESP3).
+fn server_from_hello(reply: &Value) -> Option<ServerInfo> {
+    let Value::Map(pairs) = reply else {
+        return None;
+    };
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| text(k) == Some(name))
+            .and_then(|(_, v)| text(v))
+    };
+    ServerInfo::from_hello(field("server")?, field("version")?)
+}
+
+fn server_from_info(reply: &Value) -> Option<ServerInfo> {
+    ServerInfo::from_info(text(reply)?)
 }
 
 /// Turns on `CLIENT TRACKING` for client-side caching. Invalidations come

@@ -43,6 +43,8 @@ struct Batch {
     last_info: Option<&'static crate::command_info::CommandInfo>,
     /// Some command writes: a client-side cache must drop the keys it names.
     writes: bool,
+    /// What the typed commands need of the server, by position.
+    gates: Vec<(usize, crate::cmd::Gate)>,
 }
 
 impl Batch {
@@ -88,6 +90,9 @@ impl Batch {
             }
         }
         self.writes |= info.is_some_and(|i| i.flags.contains(CommandFlags::WRITE));
+        if let Some(gate) = cmd.gate() {
+            self.gates.push((self.names.len(), gate));
+        }
         self.offsets.push(self.buf.len());
         cmd.write_to(&mut self.buf);
         // A known command's name is static: no allocation per command.
@@ -113,6 +118,17 @@ impl Batch {
     /// Sends the batch and returns one `Result` per command, in order.
     async fn run(self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
         self.check()?;
+        // Checked against the server when it is known (after the first connection).
+        if let Some(server) = client.server() {
+            for (i, gate) in &self.gates {
+                gate.check(server).map_err(|e| {
+                    Error::new(
+                        e.kind(),
+                        format!("command {} of the pipeline: {}", i + 1, e.detail()),
+                    )
+                })?;
+            }
+        }
         if let Some(e) = &self.needs_dedicated {
             if !client.is_dedicated() {
                 return Err(e.clone());

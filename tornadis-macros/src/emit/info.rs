@@ -39,6 +39,19 @@ fn key_spec(k: &KeySpec) -> TokenStream {
     }
 }
 
+/// An `Availability` value.
+pub fn availability(a: &crate::model::Avail) -> TokenStream {
+    let one = |v: Option<(u16, u16, u16)>| match v {
+        Some((x, y, z)) => {
+            let (x, y, z) = (u(x), u(y), u(z));
+            quote!(::std::option::Option::Some(::tornadis::command_info::Version::new(#x, #y, #z)))
+        }
+        None => quote!(::std::option::Option::None),
+    };
+    let (redis, valkey) = (one(a.redis), one(a.valkey));
+    quote!(::tornadis::command_info::Availability { redis: #redis, valkey: #valkey })
+}
+
 fn info(c: &Command) -> TokenStream {
     let Command {
         name, group, since, ..
@@ -71,12 +84,14 @@ fn info(c: &Command) -> TokenStream {
         }
         None => quote!(::std::option::Option::None),
     };
+    let availability = availability(&c.avail);
     quote! {
         ::tornadis::command_info::CommandInfo {
             name: #name,
             method: #method,
             group: #group,
             since: #since,
+            availability: #availability,
             arity: #arity,
             flags: ::tornadis::command_info::CommandFlags(#flags),
             keys: &[#(#keys),*],

@@ -3,14 +3,20 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::values::{data_members, ident, positional, value_type, write, Ctx, Empty};
+use super::values::{
+    data_members, ident, positional, require, value_type, write, write_members, Ctx, Empty,
+};
 use crate::model::{args::syntax, Arg, Kind, Method};
 
 fn since(a: &Arg) -> String {
-    a.since
-        .as_ref()
-        .map(|s| format!(" Since Redis {s}."))
-        .unwrap_or_default()
+    match (&a.need, &a.since) {
+        (Some(n), _) => format!(
+            " Available on {}: on a server without it the command fails before sending.",
+            n.avail.describe()
+        ),
+        (None, Some(s)) => format!(" Since Redis {s}."),
+        (None, None) => String::new(),
+    }
 }
 
 /// One builder method of an options struct: `a` (made required) sets `field`,
@@ -57,9 +63,14 @@ pub fn options(m: &Method) -> TokenStream {
         let field = quote!(#f);
         match &a.kind {
             Kind::OneOf { choices, .. } if !a.multiple => {
-                let each = choices
-                    .iter()
-                    .map(|c| builder(&field, c, a.token.as_deref()));
+                // A choice of a newer `oneof` needs what the `oneof` needs.
+                let each = choices.iter().map(|c| {
+                    let mut c = c.clone();
+                    if c.need.is_none() {
+                        c.need.clone_from(&a.need);
+                    }
+                    builder(&field, &c, a.token.as_deref())
+                });
                 quote!(#(#each)*)
             }
             _ => builder(&field, a, None),
@@ -108,14 +119,12 @@ pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
             Kind::Block(members) if !c.multiple => {
                 let data: Vec<_> = data_members(members).collect();
                 let token = c.token.as_deref().map(|t| quote!(cmd.arg(#t);));
-                let writes = members.iter().map(|m| {
-                    let n = ident(&m.ident);
-                    write(m, &quote!(#n), Empty::Skip)
-                });
+                let writes = write_members(members, Empty::Skip);
+                let need = require(c);
                 (
                     data.iter().map(|m| value_type(m, Ctx::Owned)).collect(),
                     data.iter().map(|m| ident(&m.ident)).collect(),
-                    quote!(#token #(#writes)*),
+                    quote!(#need #token #writes),
                 )
             }
             _ => {

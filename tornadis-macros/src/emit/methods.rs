@@ -42,6 +42,10 @@ pub fn reply_type(r: &Reply) -> TokenStream {
             let ts = ts.iter().map(reply_type);
             quote!((#(#ts),*))
         }
+        Reply::Named(n) => {
+            let n = Ident::new(n, Span::call_site());
+            quote!(::tornadis::value::#n)
+        }
     }
 }
 
@@ -91,22 +95,17 @@ pub fn method(c: &Command, m: &Method) -> TokenStream {
         } else if a.optional {
             let f = ident(&a.ident);
             if counted {
-                writes.push(quote!(cmd.arg(&options.#f.argc());));
+                let width = proc_macro2::Literal::usize_unsuffixed(
+                    crate::model::args::item_width(a).unwrap_or(1).max(1),
+                );
+                writes.push(quote!(cmd.arg(&(options.#f.argc() / #width));));
             }
             writes.push(quote!(cmd.append(&options.#f);));
         } else {
             let (p, w) = positional(a, Empty::Fail);
             params.extend(p);
             if counted {
-                writes.push(quote! {
-                    let counted = {
-                        let mut cmd = ::tornadis::Cmd::new();
-                        #w
-                        cmd
-                    };
-                    cmd.arg(&counted.argc());
-                    cmd.append(&counted);
-                });
+                writes.push(super::values::counted(w, a));
             } else {
                 writes.push(w);
             }

@@ -3,6 +3,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
+use crate::model::args::{counts_next, item_width};
 use crate::model::{Arg, Kind};
 
 /// Where a value's type appears.
@@ -30,12 +31,63 @@ pub fn ident(s: &str) -> Ident {
     Ident::new(s, Span::call_site())
 }
 
-/// Members of a block that carry data (pure tokens are just sent).
-/// An optional pure token is a data member too: a `bool`.
+/// Members of a block that carry data (pure tokens are just sent, counts
+/// are computed). An optional pure token is a data member too: a `bool`.
 pub fn data_members(members: &[Arg]) -> impl Iterator<Item = &Arg> {
     members
         .iter()
-        .filter(|m| m.kind != Kind::Token || m.optional)
+        .enumerate()
+        .filter(|(i, m)| !counts_next(members, *i) && (m.kind != Kind::Token || m.optional))
+        .map(|(_, m)| m)
+}
+
+/// Statements that write the list statements `w` write, preceded by the
+/// number of its items (`counts`, `numkeys`): the list goes into a command
+/// of its own first, so its length is known.
+pub fn counted(w: TokenStream, list: &Arg) -> TokenStream {
+    let width = proc_macro2::Literal::usize_unsuffixed(item_width(list).unwrap_or(1).max(1));
+    quote! {
+        let counted = {
+            let mut cmd = ::tornadis::Cmd::new();
+            #w
+            cmd
+        };
+        cmd.arg(&(counted.argc() / #width));
+        cmd.append(&counted);
+    }
+}
+
+/// Statements writing the members of a block, each held in a binding of its
+/// name; a count is written from the list after it.
+pub fn write_members(members: &[Arg], empty: Empty) -> TokenStream {
+    let mut out = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        if counts_next(members, i) {
+            continue;
+        }
+        let n = ident(&m.ident);
+        let w = write(m, &quote!(#n), empty);
+        if i > 0 && counts_next(members, i - 1) {
+            out.push(counted(w, m));
+        } else {
+            out.push(w);
+        }
+    }
+    quote!(#(#out)*)
+}
+
+/// The statement recording what `a` needs of the server, if anything.
+pub fn require(a: &Arg) -> Option<TokenStream> {
+    let need = a.need.as_ref()?;
+    let what = &need.what;
+    let availability = super::info::availability(&need.avail);
+    Some(quote! {
+        {
+            static NEED: ::tornadis::command_info::Requirement =
+                ::tornadis::command_info::Requirement { what: #what, availability: #availability };
+            cmd.require(&NEED);
+        }
+    })
 }
 
 /// The type of one value of `a`, ignoring `optional` and `multiple`.
@@ -119,16 +171,13 @@ fn write_single(a: &Arg, v: &TokenStream) -> TokenStream {
         Kind::Block(members) => {
             let data: Vec<_> = data_members(members).collect();
             let names: Vec<_> = data.iter().map(|m| ident(&m.ident)).collect();
-            let writes = members.iter().map(|m| {
-                let name = ident(&m.ident);
-                write(m, &quote!(#name), Empty::Skip)
-            });
             let bind = match names.as_slice() {
                 [] => quote!(),
                 [one] => quote!(let #one = &#v;),
                 _ => quote!(let (#(#names),*) = &#v;),
             };
-            quote!({ #bind #(#writes)* })
+            let writes = write_members(members, Empty::Skip);
+            quote!({ #bind #writes })
         }
         _ => quote!(cmd.arg(&#v);),
     }
@@ -174,6 +223,8 @@ pub fn write(a: &Arg, v: &TokenStream, empty: Empty) -> TokenStream {
         let each = write_single(a, v);
         quote!(#token #each)
     };
+    let need = require(a);
+    let body = quote!(#need #body);
     match (a.optional, &a.kind) {
         (false, _) => body,
         (true, Kind::Token) => quote!(if #v { #body }),
@@ -209,11 +260,9 @@ pub fn positional(a: &Arg, empty: Empty) -> (Vec<(Ident, TokenStream)>, TokenStr
                     (ident(&m.ident), value_type(m, ctx))
                 })
                 .collect();
-            let writes = members.iter().map(|m| {
-                let n = ident(&m.ident);
-                write(m, &quote!(#n), empty)
-            });
-            (params, quote!(#token #(#writes)*))
+            let writes = write_members(members, empty);
+            let need = require(a);
+            (params, quote!(#need #token #writes))
         }
         _ => {
             let ty = value_type(a, Ctx::Param);

@@ -1,8 +1,17 @@
 //! Arguments (FORMAT.md "Arguments"): checked, named for Rust, and rendered
 //! into the Redis syntax line.
 
+use super::avail::{self, Avail};
 use crate::names;
 use crate::spec;
+
+/// What an argument needs beyond its command: where it is available, and
+/// how a refusal names it (`HSETEX with `FNX``).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Need {
+    pub avail: Avail,
+    pub what: String,
+}
 
 /// A checked argument, `oneof` choice or `block` member.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +28,11 @@ pub struct Arg {
     /// A list taken as one `impl ToArgs` value (`as_args`, set per method).
     pub spread: bool,
     pub since: Option<String>,
+    /// Servers that have it, where fewer than have its command.
+    pub need: Option<Need>,
+    /// For an integer: the name of the list right after it whose length it
+    /// is (`counts`); the generated method computes it.
+    pub counts: Option<String>,
     pub display: String,
 }
 
@@ -73,10 +87,23 @@ pub enum Place {
 
 /// Checks a spec argument; problems are pushed to `errs` prefixed with the
 /// argument's path. `enum_prefix` names the enums of nested `oneof`s.
+#[cfg(test)]
 pub fn convert(
     a: &spec::Arg,
     place: Place,
     enum_prefix: &str,
+    errs: &mut Vec<String>,
+) -> Option<Arg> {
+    convert_for(a, place, enum_prefix, None, errs)
+}
+
+/// [`convert`] for an argument of the command named `cmd.0`, available as
+/// `cmd.1`: an argument fewer servers have gets a [`Need`].
+pub fn convert_for(
+    a: &spec::Arg,
+    place: Place,
+    enum_prefix: &str,
+    cmd: Option<(&str, &Avail)>,
     errs: &mut Vec<String>,
 ) -> Option<Arg> {
     let here = format!("argument `{}`", a.name);
@@ -113,8 +140,9 @@ pub fn convert(
         let mut out = Vec::new();
         let mut inner = Vec::new();
         for s in list.iter().flatten() {
-            out.extend(convert(s, place, enum_prefix, &mut inner));
+            out.extend(convert_for(s, place, enum_prefix, cmd, &mut inner));
         }
+        check_counts(&out, &mut inner);
         errs.extend(inner.into_iter().map(|e| format!("{here}: {e}")));
         out
     };
@@ -162,6 +190,21 @@ pub fn convert(
         (Kind::Token, Some(t)) => t.clone(),
         _ => a.name.clone(),
     });
+    let counter = kind == Kind::Integer && !a.optional && !a.multiple && token.is_none();
+    if a.counts.is_some() && !counter {
+        errs.push(format!(
+            "{here}: `counts` is for a required integer without a token (a count such as `numfields`)"
+        ));
+    }
+    let need = cmd.and_then(|(name, avail)| {
+        let mut local = Vec::new();
+        let need = avail::arg(a, avail, &mut local);
+        errs.extend(local.into_iter().map(|e| format!("{here}: {e}")));
+        need.map(|avail| Need {
+            avail,
+            what: format!("{name} with `{}`", a.token.as_deref().unwrap_or(&a.name)),
+        })
+    });
     Some(Arg {
         name: a.name.clone(),
         ident,
@@ -173,8 +216,68 @@ pub fn convert(
         multiple_token: a.multiple_token,
         spread: false,
         since: a.since.clone(),
+        need,
+        counts: a.counts.clone(),
         display,
     })
+}
+
+/// Each `counts` must name the list right after it, a list without a token
+/// whose items have a fixed number of arguments.
+pub fn check_counts(args: &[Arg], errs: &mut Vec<String>) {
+    for (i, a) in args.iter().enumerate() {
+        let Some(list) = &a.counts else { continue };
+        let next = args.get(i + 1).filter(|n| n.name == *list);
+        let Some(next) = next else {
+            errs.push(format!(
+                "argument `{}`: `counts` names `{list}`, which is not the argument right after it",
+                a.name
+            ));
+            continue;
+        };
+        if !next.multiple || next.token.is_some() || next.optional || item_width(next).is_none() {
+            errs.push(format!(
+                "argument `{}`: `counts` needs `{list}` to be a required list without a token \
+                 whose items have a fixed number of arguments",
+                a.name
+            ));
+        }
+    }
+}
+
+/// How many arguments one item of `a` writes, when that is fixed.
+pub fn item_width(a: &Arg) -> Option<usize> {
+    let own = match &a.kind {
+        Kind::OneOf { .. } => return None,
+        Kind::Block(m) => m
+            .iter()
+            .map(|m| {
+                if m.optional || m.multiple {
+                    None
+                } else {
+                    item_width(m)
+                }
+            })
+            .sum::<Option<usize>>()?,
+        _ => 1,
+    };
+    Some(own + usize::from(a.token.is_some() && a.kind != Kind::Token))
+}
+
+/// Every count the generated code computes, at any depth: (count, list).
+pub fn counters(args: &[Arg]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if counts_next(args, i) {
+            if let Some(next) = args.get(i + 1) {
+                out.push((a.name.clone(), next.name.clone()));
+            }
+        }
+        if let Kind::Block(m) | Kind::OneOf { choices: m, .. } = &a.kind {
+            out.extend(counters(m));
+        }
+    }
+    out
 }
 
 /// Names of siblings must differ: they become parameters, fields or variants.
@@ -303,6 +406,9 @@ pub fn counts_next(args: &[Arg], i: usize) -> bool {
     let (Some(a), Some(next)) = (args.get(i), args.get(i + 1)) else {
         return false;
     };
+    if a.counts.as_deref() == Some(next.name.as_str()) {
+        return true;
+    }
     a.name == "numkeys"
         && a.kind == Kind::Integer
         && !a.optional

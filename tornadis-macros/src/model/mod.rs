@@ -4,6 +4,7 @@
 //! `file:line: command `NAME`` so that a whole table can be fixed in one pass.
 
 pub mod args;
+pub mod avail;
 pub mod keys;
 pub mod observe;
 pub mod reply;
@@ -15,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::names;
 use crate::spec;
 pub use args::{Arg, Kind};
+pub use avail::Avail;
 pub use keys::KeySpec;
 pub use reply::Reply;
 pub use routing::Routing;
@@ -42,6 +44,8 @@ pub struct Command {
     pub method: Option<String>,
     pub group: String,
     pub since: String,
+    /// The first Redis and Valkey versions with the command.
+    pub avail: Avail,
     pub arity: i32,
     /// `CommandFlags` constant names, e.g. `READONLY`.
     pub flags: Vec<String>,
@@ -250,11 +254,19 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
         .clone()
         .unwrap_or_else(|| names::snake(&c.name).unwrap_or_default());
     let enum_prefix = names::camel(&primary);
+    let avail = avail::command(c, errs);
     let mut args = Vec::new();
     for a in &c.args {
-        args.extend(args::convert(a, args::Place::TopLevel, &enum_prefix, errs));
+        args.extend(args::convert_for(
+            a,
+            args::Place::TopLevel,
+            &enum_prefix,
+            Some((&c.name, &avail)),
+            errs,
+        ));
     }
     args::check_unique(&args, "arguments", errs);
+    args::check_counts(&args, errs);
     check_keys(c, &args, &keys, errs);
     let routing = routing::convert(c, &args, &flags, errs);
     let tokens = observe::tokens(&args);
@@ -270,16 +282,34 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
             line.push(' ');
             line.push_str(&args::syntax(a));
         }
+        let page = c.name.to_ascii_lowercase().replace(' ', "-");
+        let site = if avail.redis.is_some() {
+            format!("Redis documentation: <https://redis.io/commands/{page}/>.")
+        } else {
+            format!("Valkey documentation: <https://valkey.io/commands/{page}/>.")
+        };
         let mut d = format!(
-            "{summary}\n\n`{line}`\n\nAvailable since Redis {}; group `{group}`. \
-             Redis documentation: <https://redis.io/commands/{}/>.",
-            c.since,
-            c.name.to_ascii_lowercase().replace(' ', "-")
+            "{summary}\n\n`{line}`\n\nAvailable on {}; group `{group}`. {site}",
+            avail.describe(),
         );
-        if let Some(i) = (0..args.len()).find(|&i| args::counts_next(args, i)) {
+        for (count, list) in args::counters(args) {
             d.push_str(&format!(
-                "\n\n`numkeys` is not a parameter: the method sends the number of `{}` values given.",
-                args[i + 1].name
+                "\n\n`{count}` is not a parameter: the method sends the number of `{list}` items given."
+            ));
+        }
+        let mut newer = Vec::new();
+        args.iter().for_each(|a| {
+            a.walk(&mut |a| {
+                if let Some(n) = &a.need {
+                    newer.push(format!("`{}` ({})", args::syntax(a), n.avail.describe()));
+                }
+            })
+        });
+        if !newer.is_empty() {
+            d.push_str(&format!(
+                "\n\nNot every server has {}: on one that lacks what a call sends, it fails \
+                 with a client error before sending.",
+                newer.join(", ")
             ));
         }
         if let Some(doc) = doc {
@@ -416,6 +446,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
         method: (!c.skip_method).then_some(primary),
         group: group.to_string(),
         since: c.since.clone(),
+        avail,
         arity: c.arity,
         flags,
         keys,

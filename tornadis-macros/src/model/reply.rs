@@ -19,7 +19,12 @@ pub enum Reply {
     Set(Box<Reply>),
     Map(Box<Reply>, Box<Reply>),
     Tuple(Vec<Reply>),
+    /// A reply type of `tornadis::value` (one of [`NAMED`]).
+    Named(&'static str),
 }
+
+/// Reply types the library defines for replies with a fixed meaning.
+pub const NAMED: &[&str] = &["FieldExpire", "FieldPersist", "FieldTtl"];
 
 impl Reply {
     /// The type parameters in order of first appearance, each with whether it
@@ -157,6 +162,9 @@ impl Parser {
                 let v = self.ty()?;
                 self.expect(">")?;
                 Reply::Map(Box::new(k), Box::new(v))
+            }
+            _ if NAMED.contains(&t.as_str()) => {
+                Reply::Named(NAMED.iter().copied().find(|n| *n == t).unwrap_or_default())
             }
             _ => {
                 let mut chars = t.chars();

@@ -77,6 +77,10 @@ async fn run(shared: Arc<Shared>) {
                 continue;
             }
         };
+        let server = conn.server.map_or(0, |s| s.pack());
+        shared
+            .server
+            .store(server, std::sync::atomic::Ordering::Release);
         let generation = {
             let mut st = shared.lock();
             if std::mem::take(&mut st.close_now) {

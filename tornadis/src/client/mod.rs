@@ -11,6 +11,7 @@ mod reauth;
 pub(crate) mod request;
 mod resolve;
 pub(crate) mod routing;
+pub(crate) mod server;
 mod shared;
 mod state;
 mod stats;

@@ -181,9 +181,33 @@ fn submit<'a>(client: &'a Client, cmd: &Cmd) -> State<'a> {
 /// A wait for room in a full request queue (the slow path of backpressure).
 type PermitWait<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
+/// A typed command's next state: refused when the server is known to lack
+/// what it sends; waiting for the first connection when the server is not
+/// known yet (it would wait for it in the queue anyway), so that the check
+/// still comes before sending.
+fn checked<'a>(client: &'a Client, cmd: Cmd, learned: bool) -> State<'a> {
+    if cmd.info().is_none() {
+        return State::Ready(client, cmd);
+    }
+    match client.server() {
+        Some(server) => match cmd.check_server(server) {
+            Ok(()) => State::Ready(client, cmd),
+            Err(e) => State::Failed(Some(e)),
+        },
+        None if !learned && client.config().autoconnect && !client.is_connected() => {
+            State::Learning(client, cmd, Box::pin(client.connect()))
+        }
+        None => State::Ready(client, cmd),
+    }
+}
+
 enum State<'a> {
     /// Not polled yet: nothing was sent.
     Init(&'a Client, Cmd),
+    /// A typed command waiting for the first handshake to learn the server.
+    Learning(&'a Client, Cmd, PermitWait<'a>),
+    /// Checked against the server: to be sent.
+    Ready(&'a Client, Cmd),
     /// The queue was full: waiting for room before sending.
     Acquiring(&'a Client, Cmd, PermitWait<'a>),
     Waiting(&'a Client, Submitted, Operation),
@@ -195,6 +219,8 @@ impl std::fmt::Debug for State<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             State::Init(..) => "Init",
+            State::Learning(..) => "Learning",
+            State::Ready(..) => "Ready",
             State::Acquiring(..) => "Acquiring",
             State::Waiting(..) => "Waiting",
             State::Failed(..) => "Failed",
@@ -210,7 +236,16 @@ impl<R: FromValue> Future for Request<'_, R> {
         let this = self.get_mut();
         loop {
             match std::mem::replace(&mut this.state, State::Done) {
-                State::Init(client, cmd) => {
+                State::Init(client, cmd) => this.state = checked(client, cmd, false),
+                State::Learning(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
+                    // A failed connection fails the request as it would have.
+                    Poll::Ready(_) => this.state = checked(client, cmd, true),
+                    Poll::Pending => {
+                        this.state = State::Learning(client, cmd, wait);
+                        return Poll::Pending;
+                    }
+                },
+                State::Ready(client, cmd) => {
                     this.state = if client.permits().try_acquire().map(|p| p.forget()).is_ok() {
                         submit(client, &cmd)
                     } else {

@@ -256,6 +256,9 @@ pub(crate) struct Shared {
     pub(crate) events: crate::events::Hub,
     /// The node the current connection reached, for spans and metrics.
     pub(crate) peer: crate::observe::Peer,
+    /// The server's kind and version from the last handshake
+    /// ([`ServerInfo::pack`](crate::command_info::ServerInfo); 0: not known yet).
+    pub(crate) server: std::sync::atomic::AtomicU64,
     state: Mutex<State>,
 }
 
@@ -279,6 +282,7 @@ impl Shared {
             conn_state: Arc::new(StateCell::default()),
             blocking: Arc::new(AtomicUsize::new(0)),
             permits,
+            server: std::sync::atomic::AtomicU64::new(0),
             state: Mutex::new(State {
                 out,
                 slots: VecDeque::new(),

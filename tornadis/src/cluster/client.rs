@@ -242,6 +242,9 @@ impl ClusterClient {
         let Some(info) = routing::info_of(&cmd) else {
             return self.any_primary().await?.call(&cmd).await;
         };
+        if cmd.info().is_some() {
+            self.any_primary().await?.check_server(&cmd)?;
+        }
         let args: Vec<&[u8]> = cmd.arg_slices().collect();
         let positions = key_positions(info, &args);
         let read = info.flags.contains(CommandFlags::READONLY);

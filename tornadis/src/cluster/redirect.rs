@@ -27,6 +27,8 @@ impl ClusterClient {
         let started = Instant::now();
         loop {
             let node = self.node(&addr, readonly)?;
+            // Each node's own kind and version decide, once it has connected.
+            node.check_server(cmd)?;
             let reply = if asking {
                 asking_call(&node, cmd).await
             } else {

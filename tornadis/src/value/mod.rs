@@ -13,6 +13,7 @@ mod arg_list;
 mod collections;
 mod de;
 mod from_value;
+mod hash_field;
 mod ser;
 mod to_arg;
 
@@ -21,5 +22,6 @@ pub use arg_list::ListItem;
 pub use arg_list::{Many, ToArgList};
 pub use de::{from_value_serde, Serde, ValueDeserializer};
 pub use from_value::FromValue;
+pub use hash_field::{FieldExpire, FieldPersist, FieldTtl};
 pub use ser::Fields;
 pub use to_arg::{ToArg, ToArgs};

@@ -1,0 +1,112 @@
+//! Encodings of the commands of Redis 7.4–8.x and Valkey 8–9: block counts,
+//! per-server requirements. Commands no local server has (Redis 8) are only
+//! checked here, against their documented syntax.
+
+use super::*;
+use crate::command_info::{ServerInfo, ServerKind, Version};
+use crate::Executor;
+
+struct Capture;
+
+impl Executor for Capture {
+    type Output<R: crate::FromValue> = Cmd;
+    fn execute<R: crate::FromValue>(self, cmd: Cmd) -> Cmd {
+        cmd
+    }
+}
+
+fn args(cmd: &Cmd) -> Vec<String> {
+    cmd.arg_slices()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+type Server = (ServerKind, (u16, u16, u16));
+
+const REDIS_7_0: Server = (ServerKind::Redis, (7, 0, 15));
+const REDIS_8_0: Server = (ServerKind::Redis, (8, 0, 0));
+const VALKEY_9_1: Server = (ServerKind::Valkey, (9, 1, 2));
+
+fn allowed(cmd: &Cmd, (kind, v): Server) -> Result<(), Error> {
+    cmd.check_server(ServerInfo {
+        kind,
+        version: Version::new(v.0, v.1, v.2),
+    })
+}
+
+#[test]
+fn block_counts_are_computed() {
+    let c = Capture.hgetex::<String>("h", ["a", "b"]);
+    assert_eq!(args(&c), ["HGETEX", "h", "FIELDS", "2", "a", "b"]);
+    let c = Capture.hgetex_with::<String>("h", ["a"], HgetexOptions::new().ex(10));
+    assert_eq!(args(&c), ["HGETEX", "h", "EX", "10", "FIELDS", "1", "a"]);
+    let c = Capture.hsetex("h", [("f", "v"), ("g", "w")]);
+    assert_eq!(args(&c), ["HSETEX", "h", "FIELDS", "2", "f", "v", "g", "w"]);
+    let c = Capture.hexpire("h", 60, ["a", "b", "c"]);
+    assert_eq!(
+        args(&c),
+        ["HEXPIRE", "h", "60", "FIELDS", "3", "a", "b", "c"]
+    );
+    let c = Capture.hexpire_with("h", 60, ["a"], HexpireOptions::new().gt());
+    assert_eq!(args(&c), ["HEXPIRE", "h", "60", "GT", "FIELDS", "1", "a"]);
+    let c = Capture.msetex([("a", 1), ("b", 2)]);
+    assert_eq!(args(&c), ["MSETEX", "2", "a", "1", "b", "2"]);
+    let c = Capture.msetex_with([("a", 1)], MsetexOptions::new().nx().px(500));
+    assert_eq!(args(&c), ["MSETEX", "1", "a", "1", "NX", "PX", "500"]);
+    let c = Capture.hgetdel::<String>("h", ["a"]);
+    assert_eq!(args(&c), ["HGETDEL", "h", "FIELDS", "1", "a"]);
+    assert_eq!(
+        args(&Capture.delifeq("lock", "me")),
+        ["DELIFEQ", "lock", "me"]
+    );
+    // An empty list is refused, naming it, as for any required list.
+    let err = Capture
+        .httl("h", Vec::<String>::new())
+        .validate()
+        .expect_err("empty");
+    assert!(err.is_client() && err.detail().contains("`field`"), "{err}");
+}
+
+#[test]
+fn commands_are_checked_against_the_server() {
+    let c = Capture.hgetex::<String>("h", ["a"]);
+    let err = allowed(&c, REDIS_7_0).expect_err("Redis 7.0 has no HGETEX");
+    assert!(
+        err.detail().starts_with(
+            "HGETEX needs Redis >= 8.0.0 or Valkey >= 9.0.0; this server is Redis 7.0.15"
+        ),
+        "{err}"
+    );
+    allowed(&c, REDIS_8_0).expect("Redis 8.0 has HGETEX");
+    allowed(&c, VALKEY_9_1).expect("Valkey 9.1 has HGETEX");
+    let d = Capture.delifeq("k", "v");
+    assert!(allowed(&d, REDIS_8_0).is_err(), "DELIFEQ is Valkey's");
+    allowed(&d, VALKEY_9_1).expect("Valkey 9.1 has DELIFEQ");
+    // Older commands pass everywhere.
+    allowed(&Capture.get::<String>("k"), REDIS_7_0).expect("GET");
+    allowed(&Capture.get::<String>("k"), VALKEY_9_1).expect("GET");
+}
+
+#[test]
+fn options_and_variants_are_checked_against_the_server() {
+    let plain = Capture.zrank("z", "m");
+    allowed(&plain, REDIS_7_0).expect("ZRANK without WITHSCORE is old");
+    let with = Capture.zrank_withscore("z", "m");
+    let err = allowed(&with, REDIS_7_0).expect_err("WITHSCORE came in 7.2");
+    assert!(err.detail().contains("ZRANK with `WITHSCORE`"), "{err}");
+    allowed(&with, VALKEY_9_1).expect("every Valkey has WITHSCORE");
+    // HSETEX's key condition is Valkey's; its field conditions are on both.
+    let nx = Capture.hsetex_with("h", [("f", "v")], HsetexOptions::new().nx());
+    assert!(allowed(&nx, REDIS_8_0).is_err());
+    allowed(&nx, VALKEY_9_1).expect("Valkey 9.1 has HSETEX NX");
+    let fnx = Capture.hsetex_with("h", [("f", "v")], HsetexOptions::new().fnx().keepttl());
+    assert_eq!(
+        args(&fnx),
+        ["HSETEX", "h", "FNX", "KEEPTTL", "FIELDS", "1", "f", "v"]
+    );
+    allowed(&fnx, REDIS_8_0).expect("Redis 8.0 has FNX");
+    allowed(&fnx, VALKEY_9_1).expect("Valkey 9.1 has FNX");
+    // Raw commands are never checked.
+    let raw = crate::cmd("HGETEX");
+    allowed(&raw, REDIS_7_0).expect("raw commands pass");
+}
