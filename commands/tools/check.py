@@ -23,7 +23,7 @@ COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
                   "keys", "reply", "deprecated", "skip_method", "blocking_timeout",
                   "args", "variant", "plain_reply", "single", "as_args", "without",
                   "connection", "state", "request_policy", "response_policy",
-                  "stored_procedure", "redis", "valkey"}
+                  "stored_procedure", "redis", "valkey", "valkey_flags", "valkey_arity"}
 SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
 VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
@@ -276,6 +276,9 @@ def check_command(cmd: dict, where: str, reference: dict, seen: dict[str, str],
             errors.append(f"{where}: unknown flag {flag!r}")
     check_keys(cmd.get("keys", []), where, errors)
     check_availability(cmd, where, errors)
+    for edit in cmd.get("valkey_flags", []):
+        if edit[:1] not in "+-" or edit[1:] not in FLAG_ORDER:
+            errors.append(f"{where}: valkey_flags entry {edit!r} is not +flag or -flag")
     check_args(cmd.get("args", []), where, errors)
     if "reply" in cmd:
         check_reply(cmd["reply"], where, errors)

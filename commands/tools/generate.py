@@ -65,7 +65,7 @@ ALL_NODES = {
     "FLUSHALL", "FLUSHDB", "SCRIPT LOAD", "SCRIPT FLUSH", "SCRIPT KILL",
     "FUNCTION LOAD", "FUNCTION FLUSH", "FUNCTION DELETE", "FUNCTION RESTORE",
     "FUNCTION KILL", "CONFIG SET", "CONFIG RESETSTAT", "CONFIG REWRITE",
-    "SLOWLOG RESET", "LATENCY RESET", "MEMORY PURGE", "ACL SETUSER",
+    "SLOWLOG RESET", "COMMANDLOG RESET", "LATENCY RESET", "MEMORY PURGE", "ACL SETUSER",
     "ACL DELUSER", "ACL LOAD", "ACL SAVE", "CLIENT PAUSE", "CLIENT UNPAUSE",
 }
 # Read-only key commands whose reply depends only on the key's value.
@@ -141,7 +141,8 @@ ARG_RENAMES = {
 # Fields a person curates; a refresh carries them over unchanged.
 CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
            "blocking_timeout", "reply", "plain_reply", "single", "as_args", "without",
-           "connection", "state", "stored_procedure", "redis", "valkey"]
+           "connection", "state", "stored_procedure", "redis", "valkey", "valkey_flags",
+           "valkey_arity"]
 # Argument fields a person writes (availability, computed counts); a refresh
 # keeps them on the argument of the same name.
 CURATED_ARG = ["redis", "valkey", "counts"]
@@ -497,7 +498,8 @@ def inline_table(d: dict, indent: int) -> str:
     return "{ " + ", ".join(parts) + " }"
 
 
-FIELD_ORDER = ["name", "method", "summary", "doc", "since", "redis", "valkey", "arity", "flags",
+FIELD_ORDER = ["name", "method", "summary", "doc", "since", "redis", "valkey", "arity",
+               "valkey_arity", "valkey_flags", "flags",
                "keys", "reply", "plain_reply", "single", "as_args", "without",
                "deprecated", "skip_method", "blocking_timeout", "connection", "state",
                "request_policy", "response_policy", "stored_procedure", "args"]

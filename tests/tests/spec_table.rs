@@ -1,15 +1,19 @@
-//! The spec table (`commands/*.toml`) against a real server's `COMMAND INFO`.
+//! The spec table (`commands/*.toml`) against a real server's `COMMAND INFO`,
+//! once per server kind (Redis and Valkey).
 //!
 //! Every command and subcommand the server knows must be in the table or in
-//! `commands/excluded.toml`; arity and the server's own flags must agree; and
-//! typed methods must cover at least 95% of the server's commands. Commands
-//! newer than the local server are welcome in the table.
+//! `commands/excluded.toml`; arity and the server's own flags must agree
+//! (Valkey's differences are in the table as `valkey_flags` / `valkey_arity`);
+//! the table's availability (`since`, `redis`, `valkey`) must say the server
+//! has exactly the commands it has; and typed methods must cover at least 95%
+//! of the server's commands. Commands newer than the local server are welcome
+//! in the table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use tornadis::{Client, Value};
-use tornadis_tests::RedisServer;
+use tornadis_tests::{RedisServer, ServerKind};
 
 /// Flags the table copies from the server, in `COMMAND INFO`'s spelling
 /// (which is also ours).
@@ -57,6 +61,12 @@ const VERSION_CHANGES: &[(&str, &str, &str)] = &[
     ("ZREVRANK", "arity", "7.2.0"),
 ];
 
+/// A version as three numbers.
+type Version = (u32, u32, u32);
+
+/// Valkey forked from Redis 7.2.4 and has every command Redis had then.
+const VALKEY_FIRST: Version = (7, 2, 4);
+
 /// What the table says about one command.
 #[derive(Debug)]
 struct TableEntry {
@@ -64,6 +74,39 @@ struct TableEntry {
     flags: BTreeSet<String>,
     has_method: bool,
     blocking_timeout: bool,
+    group: String,
+    /// First Redis and Valkey versions with it (FORMAT.md "Availability").
+    redis: Option<Version>,
+    valkey: Option<Version>,
+    valkey_arity: Option<i64>,
+    /// `+flag` / `-flag` where Valkey's flags differ.
+    valkey_flags: Vec<String>,
+}
+
+impl TableEntry {
+    /// True when the table says a server of this kind and version has it.
+    fn on(&self, kind: ServerKind, version: Version) -> bool {
+        let first = match kind {
+            ServerKind::Redis => self.redis,
+            ServerKind::Valkey => self.valkey,
+        };
+        first.is_some_and(|v| version >= v)
+    }
+
+    /// The arity and flags a server of this kind reports, by the table.
+    fn facts(&self, kind: ServerKind) -> (i64, BTreeSet<String>) {
+        if kind != ServerKind::Valkey {
+            return (self.arity, self.flags.clone());
+        }
+        let mut flags = self.flags.clone();
+        for edit in &self.valkey_flags {
+            match edit.split_at(1) {
+                ("+", f) => flags.insert(f.to_owned()),
+                (_, f) => flags.remove(f),
+            };
+        }
+        (self.valkey_arity.unwrap_or(self.arity), flags)
+    }
 }
 
 /// What the server says about one command.
@@ -105,6 +148,11 @@ fn load_table() -> BTreeMap<String, TableEntry> {
         "expected one file per command group, found {files:?}"
     );
     for path in files {
+        let group = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
         for cmd in commands_of(&read_toml(&path)) {
             let name = cmd["name"].as_str().expect("name is a string").to_owned();
             let flags = cmd
@@ -117,8 +165,30 @@ fn load_table() -> BTreeMap<String, TableEntry> {
                         .collect()
                 })
                 .unwrap_or_default();
+            let version = |field: &str| cmd.get(field).and_then(|v| v.as_str()).map(parse_version);
+            let since = version("since").expect("since is a version");
+            let (redis, valkey) = if cmd.contains_key("redis") || cmd.contains_key("valkey") {
+                (version("redis"), version("valkey"))
+            } else {
+                (Some(since), Some(VALKEY_FIRST))
+            };
+            let valkey_flags = cmd
+                .get("valkey_flags")
+                .and_then(|f| f.as_array())
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
             let entry = TableEntry {
                 arity: cmd["arity"].as_integer().expect("arity is an integer"),
+                group: group.clone(),
+                redis,
+                valkey,
+                valkey_arity: cmd.get("valkey_arity").and_then(|a| a.as_integer()),
+                valkey_flags,
                 flags,
                 has_method: !cmd
                     .get("skip_method")
@@ -196,22 +266,36 @@ fn walk(
 }
 
 #[tokio::test]
-async fn spec_table_matches_the_server() {
-    let server = RedisServer::start();
+async fn spec_table_matches_redis() {
+    check_against(ServerKind::Redis).await;
+}
+
+#[tokio::test]
+async fn spec_table_matches_valkey() {
+    check_against(ServerKind::Valkey).await;
+}
+
+/// The server's own version: Valkey reports `redis_version:7.2.4` whatever
+/// its release, and its real version as `valkey_version`.
+fn version_of(info: &str, kind: ServerKind) -> String {
+    let field = match kind {
+        ServerKind::Redis => "redis_version:",
+        ServerKind::Valkey => "valkey_version:",
+    };
+    info.lines()
+        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().to_owned()))
+        .unwrap_or_else(|| panic!("INFO server has no {field}"))
+}
+
+async fn check_against(kind: ServerKind) {
+    let server = RedisServer::builder().kind(kind).start();
     let client = Client::from_url(&server.url()).expect("valid url");
     let reply = client
         .call(("COMMAND", "INFO"))
         .await
         .expect("COMMAND INFO answers");
     let info = client.call(("INFO", "server")).await.expect("INFO answers");
-    let version = text(&info)
-        .and_then(|t| {
-            t.lines().find_map(|l| {
-                l.strip_prefix("redis_version:")
-                    .map(|v| v.trim().to_owned())
-            })
-        })
-        .expect("INFO reports redis_version");
+    let version = version_of(&text(&info).expect("INFO is text"), kind);
     let server_version = parse_version(&version);
 
     let mut known = BTreeMap::new();
@@ -235,12 +319,25 @@ async fn spec_table_matches_the_server() {
             problems.push(format!("{name}: the server knows it, the table does not"));
             continue;
         };
-        compare(name, ours, srv, server_version, &mut problems);
+        if !ours.on(kind, server_version) {
+            problems.push(format!(
+                "{name}: the table says {kind} {version} does not have it, but the server knows it"
+            ));
+        }
+        compare(name, ours, srv, kind, server_version, &mut problems);
     }
     // A container that is also callable by itself (COMMAND) may be in the table.
     for (name, srv) in &containers {
         if let Some(ours) = table.get(name) {
-            compare(name, ours, srv, server_version, &mut problems);
+            compare(name, ours, srv, kind, server_version, &mut problems);
+        }
+    }
+    for (name, ours) in &table {
+        let here = known.contains_key(name) || containers.contains_key(name);
+        if !here && ours.group != "sentinel" && ours.on(kind, server_version) {
+            problems.push(format!(
+                "{name}: the table says {kind} {version} has it, but the server does not know it"
+            ));
         }
     }
     for name in &excluded {
@@ -259,19 +356,20 @@ async fn spec_table_matches_the_server() {
         .keys()
         .filter(|name| table.get(*name).is_some_and(|c| !c.has_method))
         .count();
+    let missing = total - typed - excluded_here - metadata_only;
     let newer = table
         .keys()
         .filter(|n| !known.contains_key(*n) && !containers.contains_key(*n))
         .count();
     println!(
-        "typed methods cover {typed} of {total} server commands (redis {version}): \
-         {excluded_here} are excluded and {metadata_only} are metadata only (subscriptions, \
-         MONITOR, ...); {newer} table commands are newer than this server or sentinel-only"
+        "{kind} {version}: {total} server commands: {typed} typed, {metadata_only} metadata only \
+         (subscriptions, MONITOR, ...), {excluded_here} excluded, {missing} missing; \
+         {newer} table commands are not on this server (newer, other kind, or sentinel-only)"
     );
 
     assert!(
         problems.is_empty(),
-        "the table disagrees with the server:\n{}",
+        "the table disagrees with {kind} {version}:\n{}",
         problems.join("\n")
     );
     let coverage = typed as f64 / total as f64;
@@ -284,7 +382,7 @@ async fn spec_table_matches_the_server() {
 }
 
 /// "7.0.15" -> (7, 0, 15); missing parts count as 0.
-fn parse_version(v: &str) -> (u32, u32, u32) {
+fn parse_version(v: &str) -> Version {
     let mut parts = v.split('.').map(|p| p.parse().unwrap_or(0));
     (
         parts.next().unwrap_or(0),
@@ -295,32 +393,35 @@ fn parse_version(v: &str) -> (u32, u32, u32) {
 
 /// True when `what` of `name` changed after `server`, so the table (which
 /// follows the newer version) may differ from it.
-fn changed_later(name: &str, what: &str, server: (u32, u32, u32)) -> bool {
-    VERSION_CHANGES
-        .iter()
-        .any(|(n, w, since)| *n == name && *w == what && server < parse_version(since))
+fn changed_later(name: &str, what: &str, kind: ServerKind, server: Version) -> bool {
+    kind == ServerKind::Redis
+        && VERSION_CHANGES
+            .iter()
+            .any(|(n, w, since)| *n == name && *w == what && server < parse_version(since))
 }
 
 fn compare(
     name: &str,
     ours: &TableEntry,
     srv: &ServerEntry,
-    server: (u32, u32, u32),
+    kind: ServerKind,
+    server: Version,
     problems: &mut Vec<String>,
 ) {
-    if ours.arity != srv.arity && !changed_later(name, "arity", server) {
+    let (arity, flags) = ours.facts(kind);
+    if arity != srv.arity && !changed_later(name, "arity", kind, server) {
         problems.push(format!(
-            "{name}: arity {} in the table, {} on the server",
-            ours.arity, srv.arity
+            "{name}: arity {arity} in the table, {} on the server",
+            srv.arity
         ));
     }
     for flag in SERVER_FLAGS {
-        let in_table = ours.flags.contains(*flag);
+        let in_table = flags.contains(*flag);
         let on_server = srv.flags.contains(*flag);
         // The table may mark a command blocking when only an option blocks
         // (XREAD BLOCK, WAIT): it then names the timeout argument.
         let allowed_extra = *flag == "blocking" && ours.blocking_timeout;
-        if in_table != on_server && changed_later(name, flag, server) {
+        if in_table != on_server && changed_later(name, flag, kind, server) {
             continue;
         }
         if in_table && !on_server && !allowed_extra {

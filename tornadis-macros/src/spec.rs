@@ -28,6 +28,11 @@ pub struct Command {
     pub redis: Option<String>,
     /// The first Valkey version with the command.
     pub valkey: Option<String>,
+    /// Where Valkey's `COMMAND INFO` differs from `flags`: `+flag` / `-flag`.
+    #[serde(default)]
+    pub valkey_flags: Vec<String>,
+    /// Where Valkey's arity differs from `arity`.
+    pub valkey_arity: Option<i32>,
     pub arity: i32,
     #[serde(default)]
     pub flags: Vec<String>,

@@ -2,7 +2,9 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::command_info::{CommandInfo, Requirement, ServerInfo};
+use crate::command_info::{
+    Availability, CommandInfo, Requirement, ServerInfo, Version, VALKEY_FIRST,
+};
 use crate::error::Error;
 use crate::value::{ToArg, ToArgs};
 
@@ -36,6 +38,10 @@ pub struct Cmd {
     info: Option<&'static CommandInfo>,
     /// Options or reply shapes of a typed method that not every server has.
     needs: Vec<&'static Requirement>,
+    /// Built by a typed method ([`Cmd::for_command`]): checked against the
+    /// server before sending. Raw commands never are, even once their
+    /// metadata is attached for routing.
+    typed: bool,
 }
 
 /// The largest argument the server accepts by default (`proto-max-bulk-len`, 512 MB).
@@ -50,6 +56,7 @@ impl Cmd {
             error: None,
             info: None,
             needs: Vec::new(),
+            typed: false,
         }
     }
 
@@ -61,6 +68,7 @@ impl Cmd {
             error: None,
             info: None,
             needs: Vec::new(),
+            typed: false,
         }
     }
 
@@ -73,6 +81,7 @@ impl Cmd {
             c.arg(word);
         }
         c.info = Some(info);
+        c.typed = true;
         c
     }
 
@@ -168,7 +177,7 @@ impl Cmd {
 
     /// What a server must have to run this command, for a typed command.
     pub(crate) fn gate(&self) -> Option<Gate> {
-        self.info.map(|info| Gate {
+        self.info.filter(|_| self.typed).map(|info| Gate {
             info,
             needs: self.needs.clone(),
         })
@@ -181,6 +190,7 @@ impl Cmd {
         self.error = None;
         self.info = None;
         self.needs.clear();
+        self.typed = false;
     }
 
     /// Rebuilds a command from its RESP encoding (as written by [`write_to`](Cmd::write_to)).
@@ -275,7 +285,26 @@ pub(crate) struct Gate {
     needs: Vec<&'static Requirement>,
 }
 
+/// Servers from this Redis version on (and every Valkey) have what a gate
+/// below it asks: such a command goes out before the first handshake
+/// without waiting to learn the server.
+const BASELINE: Availability = Availability {
+    redis: Some(Version::new(6, 0, 0)),
+    valkey: Some(VALKEY_FIRST),
+};
+
+fn within_baseline(a: &Availability) -> bool {
+    matches!((a.redis, a.valkey), (Some(r), Some(v))
+        if Some(r) <= BASELINE.redis && Some(v) <= BASELINE.valkey)
+}
+
 impl Gate {
+    /// True when every server the client expects has what this command needs.
+    pub(crate) fn is_baseline(&self) -> bool {
+        within_baseline(&self.info.availability)
+            && self.needs.iter().all(|n| within_baseline(&n.availability))
+    }
+
     /// Fails with a client error naming what `server` lacks.
     pub(crate) fn check(&self, server: ServerInfo) -> Result<(), Error> {
         if !self.info.availability.on(server) {

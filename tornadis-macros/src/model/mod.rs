@@ -242,6 +242,19 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
             flags.push(f.to_ascii_uppercase());
         }
     }
+    for f in &c.valkey_flags {
+        let known = f
+            .strip_prefix(['+', '-'])
+            .is_some_and(|f| FLAGS.contains(&f));
+        if !known {
+            errs.push(format!(
+                "`valkey_flags` entry `{f}` is not `+flag` or `-flag` with a known flag"
+            ));
+        }
+    }
+    if c.valkey_arity == Some(0) {
+        errs.push("`valkey_arity` cannot be 0".into());
+    }
     let mut keys = Vec::new();
     for (i, k) in c.keys.iter().enumerate() {
         match keys::convert(k) {

@@ -184,17 +184,22 @@ type PermitWait<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 /// A typed command's next state: refused when the server is known to lack
 /// what it sends; waiting for the first connection when the server is not
 /// known yet (it would wait for it in the queue anyway), so that the check
-/// still comes before sending.
+/// still comes before sending. Commands every Redis from 6.0 and every
+/// Valkey have do not wait.
 fn checked<'a>(client: &'a Client, cmd: Cmd, learned: bool) -> State<'a> {
-    if cmd.info().is_none() {
+    let Some(gate) = cmd.gate() else {
         return State::Ready(client, cmd);
-    }
+    };
     match client.server() {
-        Some(server) => match cmd.check_server(server) {
+        Some(server) => match gate.check(server) {
             Ok(()) => State::Ready(client, cmd),
             Err(e) => State::Failed(Some(e)),
         },
-        None if !learned && client.config().autoconnect && !client.is_connected() => {
+        None if !learned
+            && !gate.is_baseline()
+            && client.config().autoconnect
+            && !client.is_connected() =>
+        {
             State::Learning(client, cmd, Box::pin(client.connect()))
         }
         None => State::Ready(client, cmd),

@@ -242,7 +242,7 @@ impl ClusterClient {
         let Some(info) = routing::info_of(&cmd) else {
             return self.any_primary().await?.call(&cmd).await;
         };
-        if cmd.info().is_some() {
+        if cmd.gate().is_some() {
             self.any_primary().await?.check_server(&cmd)?;
         }
         let args: Vec<&[u8]> = cmd.arg_slices().collect();
