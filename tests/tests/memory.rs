@@ -89,11 +89,15 @@ async fn memory_stays_flat_under_sustained_load() {
         ops as f64 / elapsed.as_secs_f64(),
         after as i64 - before as i64,
     );
-    // Flat: a leak of even a few bytes per operation would show as
-    // megabytes over this many operations.
+    // Flat: the allowance is 2 bytes per operation (488 KiB over the
+    // default 250,000), so a leak of a few bytes per operation fails it.
+    // Measured: under 100 KiB of growth over the whole run, most of it in
+    // the first chunk.
+    let allowance_kib = (ops * 2 / 1024).max(256);
     assert!(
-        after < before + 8 * 1024,
-        "RSS grew from {before} KiB to {after} KiB over {ops} operations"
+        after <= before + allowance_kib,
+        "RSS grew from {before} KiB to {after} KiB over {ops} operations \
+         (allowance {allowance_kib} KiB, 2 bytes per operation)"
     );
     assert_eq!(c.connection_count(), 1);
 }
