@@ -1,4 +1,6 @@
 //! Parsing `redis://`, `rediss://` (TLS), `unix://` and `redis+unix://` URLs into a [`Config`].
+//! `valkey://` and `valkeys://` are the same as `redis://` and `rediss://`:
+//! the server's kind comes from its handshake, not from the scheme.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,14 +73,14 @@ pub(crate) fn parse(url: &str) -> Result<Config> {
         None => (rest, None),
     };
     match scheme.as_str() {
-        "redis" => parse_tcp(&hint, main, &mut config)?,
+        "redis" | "valkey" => parse_tcp(&hint, main, &mut config)?,
         #[cfg(feature = "tls")]
-        "rediss" => {
+        "rediss" | "valkeys" => {
             parse_tcp(&hint, main, &mut config)?;
             config.tls = Some(crate::tls::TlsConfig::new());
         }
         #[cfg(not(feature = "tls"))]
-        "rediss" => {
+        "rediss" | "valkeys" => {
             return Err(Error::client(format!(
             "{hint:?} asks for TLS (rediss://), which needs tornadis built with the `tls` feature"
         )))
@@ -282,6 +284,18 @@ mod tests {
         assert_eq!(c.db, 2);
         assert_eq!(c.protocol, Protocol::Resp2);
         assert_eq!(c.read_timeout, Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn valkey_schemes_are_redis_schemes() {
+        let v = parse("valkey://u:pw@cache.example:6390/2").unwrap();
+        let r = parse("redis://u:pw@cache.example:6390/2").unwrap();
+        assert_eq!(v.addr, r.addr);
+        assert_eq!((v.db, v.username.as_deref()), (2, Some("u")));
+        #[cfg(not(feature = "tls"))]
+        assert!(parse("valkeys://h").unwrap_err().detail().contains("tls"));
+        #[cfg(feature = "tls")]
+        assert!(parse("valkeys://h").unwrap().tls.is_some());
     }
 
     #[test]
