@@ -110,3 +110,24 @@ fn options_and_variants_are_checked_against_the_server() {
     let raw = crate::cmd("HGETEX");
     allowed(&raw, REDIS_7_0).expect("raw commands pass");
 }
+
+/// Redis 8.2–8.4 commands no local server has: checked against the
+/// documented syntax only.
+#[test]
+fn redis_only_commands_encode_as_documented() {
+    let c = Capture.delex_with("lock", DelexOptions::new().ifeq("me"));
+    assert_eq!(args(&c), ["DELEX", "lock", "IFEQ", "me"]);
+    let c = Capture.delex_with("k", DelexOptions::new().ifdeq("9a3f0c"));
+    assert_eq!(args(&c), ["DELEX", "k", "IFDEQ", "9a3f0c"]);
+    // Valkey 9.2 has DELEX, but not the digest conditions.
+    assert!(allowed(&c, (ServerKind::Valkey, (9, 2, 0))).is_err());
+    allowed(&c, (ServerKind::Redis, (8, 4, 0))).expect("Redis 8.4 has IFDEQ");
+    assert_eq!(args(&Capture.digest("k")), ["DIGEST", "k"]);
+    assert!(allowed(&Capture.digest("k"), VALKEY_9_1).is_err());
+    let c = Capture.xdelex_with("s", ["1-0", "2-0"], XdelexOptions::new().acked());
+    assert_eq!(args(&c), ["XDELEX", "s", "ACKED", "IDS", "2", "1-0", "2-0"]);
+    let c = Capture.xackdel("s", "g", ["1-0"]);
+    assert_eq!(args(&c), ["XACKDEL", "s", "g", "IDS", "1", "1-0"]);
+    assert!(allowed(&c, REDIS_8_0).is_err(), "XACKDEL came in 8.2");
+    allowed(&c, (ServerKind::Redis, (8, 2, 0))).expect("Redis 8.2 has XACKDEL");
+}
