@@ -38,6 +38,10 @@ use crate::error::{Error, ErrorKind};
 /// Whether any metrics output is compiled in.
 const METRICS: bool = cfg!(any(feature = "metrics", feature = "opentelemetry"));
 
+/// Whether anything is recorded at all: without the features an operation
+/// costs no table lookup and no allocation.
+const ENABLED: bool = METRICS || cfg!(feature = "tracing");
+
 /// `server.address` and `server.port`: the configured endpoint (never the
 /// URL, so never credentials).
 pub(crate) fn server_of(config: &Config) -> (Cow<'_, str>, Option<u16>) {
@@ -83,6 +87,9 @@ pub(crate) fn pool_name(config: &Config) -> String {
 /// `db.operation.name` of a batch: `PIPELINE` or `MULTI`, followed by the
 /// command's name when every command of a pipeline is the same.
 pub(crate) fn batch_name<'a>(atomic: bool, mut names: impl Iterator<Item = &'a str>) -> String {
+    if !ENABLED {
+        return String::new();
+    }
     let mut name = String::from(if atomic { "MULTI" } else { "PIPELINE" });
     if let Some(first) = names.next() {
         if !atomic && names.all(|n| n == first) {
@@ -118,6 +125,9 @@ pub(crate) struct Operation {
 impl Operation {
     /// A single command, about to be sent on a connection whose peer is `peer`.
     pub(crate) fn command(config: &Config, peer: &Peer, cmd: &Cmd) -> Operation {
+        if !ENABLED {
+            return Operation::nothing();
+        }
         let info = crate::client::routing::info_of(cmd);
         let name = match info {
             Some(info) => Cow::Borrowed(info.name),
@@ -142,6 +152,9 @@ impl Operation {
         encoded: &[u8],
     ) -> Operation {
         let _ = (config, peer, size, encoded);
+        if !ENABLED {
+            return Operation::nothing();
+        }
         Operation {
             #[cfg(feature = "tracing")]
             span: span::batch(config, peer.system(), &name, size, encoded),
@@ -150,10 +163,20 @@ impl Operation {
         }
     }
 
+    /// An operation that records nothing (no feature is on).
+    fn nothing() -> Operation {
+        Operation {
+            name: Cow::Borrowed(""),
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+            started: None,
+        }
+    }
+
     /// The operation ended, with `error` if it failed; `peer` is the
     /// connection that answered.
     pub(crate) fn finish(self, config: &Config, peer: &Peer, error: Option<&Error>) {
-        if !(cfg!(feature = "tracing") || METRICS) {
+        if !ENABLED {
             return;
         }
         let info = peer.get();
