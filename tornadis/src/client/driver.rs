@@ -24,8 +24,49 @@ use crate::resp::Value;
 
 /// Starts a driver task for `shared` (the caller has set `link` to `Connecting`).
 pub(crate) fn spawn(shared: Arc<Shared>) {
-    tokio::spawn(run(shared));
+    let driver = tokio::spawn(run(shared.clone()));
+    // A panic in the driver (a bug) must not leave the client "connected"
+    // with nobody serving its queue: a watcher fails what was queued and
+    // lets the next request start a new driver.
+    tokio::spawn(async move {
+        if let Err(e) = driver.await {
+            if e.is_panic() {
+                recover_from_panic(&shared);
+            }
+        }
+    });
 }
+
+/// After the driver task panicked: the requests it had in flight already
+/// failed (their reply senders were dropped with it); fail the queued ones,
+/// give back the permits of both, and go idle.
+fn recover_from_panic(shared: &Shared) {
+    let mut st = shared.lock();
+    let in_use = shared
+        .config
+        .max_pending
+        .saturating_sub(shared.permits.available_permits());
+    // Permits of the lost in-flight requests (requests between taking a
+    // permit and queuing may be counted too: the bound may then be passed
+    // by those few).
+    shared
+        .permits
+        .add_permits(in_use.saturating_sub(st.slots.len()));
+    let e = Error::connection(
+        "the connection's driver task panicked (a bug in tornadis: please report it); the next request opens a new connection",
+    );
+    for w in st.connect_waiters.drain(..) {
+        let _ = w.send(Err(e.clone()));
+    }
+    fail_queued(shared, &mut st, &e);
+    st.close_now = false;
+    st.link = Link::Idle;
+}
+
+/// Set by a unit test to make the next driver poll panic.
+#[cfg(test)]
+pub(crate) static PANIC_NEXT_POLL: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// How an I/O session ended without an error.
 enum End {
@@ -269,6 +310,10 @@ impl<'a> Io<'a> {
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<End>> {
+        #[cfg(test)]
+        if PANIC_NEXT_POLL.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            panic!("driver panic injected by a test");
+        }
         loop {
             let mut progress = false;
             if self.wpos == self.wbuf.len() {
@@ -486,4 +531,72 @@ fn read_deadline(shared: &Shared, inflight: &VecDeque<Slot>) -> Option<std::time
         longest = longest.max(mark.wait?);
     }
     Some(timeout.saturating_add(longest))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use crate::{Client, Protocol};
+
+    /// A peer that answers every command with `+PONG` (the RESP2
+    /// handshake's INFO and CLIENT SETINFO too: their answers are ignored).
+    async fn pong_peer() -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = s.read(&mut buf).await {
+                        // One answer per command (a `*` that starts a line).
+                        let chunk = &buf[..n];
+                        let commands = chunk
+                            .iter()
+                            .enumerate()
+                            .filter(|&(i, &b)| b == b'*' && (i == 0 || chunk[i - 1] == b'\n'))
+                            .count();
+                        let answer = b"+PONG\r\n".repeat(commands);
+                        if n == 0 || s.write_all(&answer).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn a_driver_that_panics_fails_its_requests_and_a_new_one_starts() {
+        let port = pong_peer().await;
+        let c = Client::builder()
+            .port(port)
+            .protocol(Protocol::Resp2)
+            .build()
+            .unwrap();
+        c.call("PING").await.unwrap();
+        super::PANIC_NEXT_POLL.store(true, std::sync::atomic::Ordering::SeqCst);
+        let e = tokio::time::timeout(Duration::from_secs(5), c.call("PING"))
+            .await
+            .expect("the request ended")
+            .unwrap_err();
+        assert!(e.is_connection(), "{e}");
+        // The watcher runs once the task is gone.
+        for _ in 0..100 {
+            if !c.is_connected() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!c.is_connected());
+        let v = tokio::time::timeout(Duration::from_secs(5), c.call("PING"))
+            .await
+            .expect("a new driver answered")
+            .unwrap();
+        assert_eq!(v, crate::Value::SimpleString("PONG".into()));
+        assert_eq!(c.stats().in_flight, 0, "permits given back");
+    }
 }
