@@ -5,7 +5,7 @@
 use tornadis::command_info::ServerKind as Kind;
 use tornadis::commands::{
     CommandlogGetType, CommandlogLenType, CommandlogResetType, HexpireOptions, HgetexOptions,
-    HsetexOptions, MsetexOptions,
+    HsetexOptions, MsetexOptions, SetOptions,
 };
 use tornadis::value::{FieldExpire, FieldPersist, FieldTtl};
 use tornadis::{Client, Commands, Protocol};
@@ -226,6 +226,44 @@ async fn delifeq_and_msetex() {
         assert_eq!(c.get::<Option<i64>>("c").await.unwrap(), None);
         assert!(c.msetex([("c", 3)]).await.unwrap());
     }
+}
+
+#[tokio::test]
+async fn set_ifeq_on_valkey_and_refused_on_redis_7_0() {
+    let server = valkey();
+    let c = resp3(&server);
+    c.set("k", "a").await.unwrap();
+    let kept = c
+        .set_with("k", "b", SetOptions::new().ifeq("other"))
+        .await
+        .unwrap();
+    assert_eq!(kept, None, "the value did not match: nothing stored");
+    let done = c
+        .set_with("k", "b", SetOptions::new().ifeq("a"))
+        .await
+        .unwrap();
+    assert_eq!(done, Some(()));
+    assert_eq!(c.get::<String>("k").await.unwrap().as_deref(), Some("b"));
+    // IFNE is Redis's alone: refused before sending, even on Valkey 9.1.
+    let err = c
+        .set_with("k", "c", SetOptions::new().ifne("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_client() && err.detail().contains("SET with `IFNE`"),
+        "{err}"
+    );
+    let old = redis();
+    let c = resp3(&old);
+    let err = c
+        .set_with("k", "b", SetOptions::new().ifeq("a"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_client() && err.detail().contains("Redis 7.0.15"),
+        "{err}"
+    );
+    assert_eq!(calls(&old, "set"), 0);
 }
 
 #[tokio::test]
