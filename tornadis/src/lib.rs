@@ -36,6 +36,8 @@
 //! - [`command_info`]: metadata about every command, generated from the spec table,
 //!   with its routing facts and the one reading of key specs.
 //! - `pipeline`: [`Pipeline`] (raw) and [`TypedPipeline`], MULTI/EXEC with `atomic()`.
+//! - `pipeline_of`: pipelines built in a loop: [`PipelineOf`] (`Vec` of one reply type)
+//!   and the typed methods on a raw [`Pipeline`] ([`Pipeline::query_as`]).
 //! - `pool`: [`ClientPool`] and its [`PooledClient`] guard.
 //! - [`pubsub`]: [`PubSubClient`], its messages and their stream.
 //! - [`cluster`]: [`ClusterClient`](cluster::ClusterClient): slot routing, redirects, the slot map.
@@ -78,6 +80,7 @@ mod events;
 mod executor;
 mod observe;
 mod pipeline;
+mod pipeline_of;
 mod pool;
 pub mod pubsub;
 pub mod resp;
@@ -117,6 +120,7 @@ pub use events::{ConnectionEvent, ConnectionEvents, DisconnectCause, EVENT_CAPAC
 pub use executor::Executor;
 pub use observe::Telemetry;
 pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
+pub use pipeline_of::{CmdBuilder, PipelineOf, TypedCmd};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
 pub use pubsub::{Message, MessageKind, Messages, PubSubClient, Subscriptions};
 pub use resp::Value;

@@ -359,6 +359,25 @@ impl Pipeline {
         commands_of(&self.batch.buf, &self.batch.offsets)
     }
 
+    /// Adds a command built elsewhere (a typed method's).
+    pub(crate) fn push_cmd(&mut self, cmd: &Cmd) -> &mut Self {
+        self.batch.push(cmd);
+        self
+    }
+
+    /// Reply `i` of this pipeline as `R`; an error names the command and
+    /// its place in the pipeline.
+    pub(crate) fn decode_reply<R: FromValue>(&self, i: usize, reply: Result<Value>) -> Result<R> {
+        let total = self.batch.names.len();
+        reply.and_then(R::from_value).map_err(|e| {
+            let e = match self.batch.names.get(i) {
+                Some(name) if e.command().is_none() => name.attach(e),
+                _ => e,
+            };
+            e.with_context(format!("command {} of {total} in the pipeline", i + 1))
+        })
+    }
+
     /// The error recorded while stacking (an invalid or forbidden command), if any.
     pub(crate) fn check(&self) -> Result<()> {
         self.batch.check()?;

@@ -58,7 +58,8 @@ impl<T: DecodeReplies, R: FromValue> DecodeReplies for (T, R) {
 #[diagnostic::on_unimplemented(
     message = "a typed pipeline returns a tuple of at most 24 replies; `{Self}` is not one",
     label = "too many commands (or none) for a tuple of replies",
-    note = "an empty pipeline has nothing to return; for more than 24 commands use a raw `Pipeline`"
+    note = "for many commands of one reply type, build the pipeline in a loop with `client.pipeline_of::<T>()` and get a `Vec<T>`",
+    note = "or stack them on a raw `Pipeline` and decode with `pipe.query_as::<Vec<T>>(&client)`; an empty pipeline has nothing to return"
 )]
 pub trait Replies: DecodeReplies {
     /// The flat tuple, e.g. `((), Option<String>, i64)`.

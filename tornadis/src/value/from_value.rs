@@ -386,10 +386,18 @@ impl FromValue for u8 {
 
 /// `Option<T>`: nil (at any depth of attributes) is `None`; an error reply is
 /// still an error, not `None`.
+/// `None` for nil, and for an empty array, map or set that `T` cannot be
+/// built from: Redis answers a missing hash (HGETALL), list or set with an
+/// empty aggregate rather than nil, so `Option<Serde<Session>>` reads a
+/// missing session as `None`. A `T` that accepts the empty aggregate (a
+/// `Vec`, a `HashMap`) gets it: `Some(vec![])`.
 impl<T: FromValue> FromValue for Option<T> {
     fn from_value(value: Value) -> Result<Self, Error> {
         match reply(value)? {
             Value::Nil => Ok(None),
+            Value::Array(a) if a.is_empty() => Ok(T::from_value(Value::Array(a)).ok()),
+            Value::Map(m) if m.is_empty() => Ok(T::from_value(Value::Map(m)).ok()),
+            Value::Set(s) if s.is_empty() => Ok(T::from_value(Value::Set(s)).ok()),
             other => T::from_value(other).map(Some),
         }
     }
@@ -689,6 +697,25 @@ mod tests {
         assert_eq!(decode::<Option<i64>>(bulk("5")).unwrap(), Some(5));
         decode_err::<Option<i64>>(bulk("x"), &["i64", "bulk string of 1 bytes"]);
         assert_eq!(decode::<Option<Option<i64>>>(Value::Nil).unwrap(), None);
+        // An empty aggregate (a missing hash, list or set) is `None` where
+        // the type cannot be built from it, and itself where it can.
+        assert_eq!(
+            decode::<Option<(i64, i64)>>(Value::Array(vec![])).unwrap(),
+            None
+        );
+        assert_eq!(
+            decode::<Option<(i64, i64)>>(Value::Map(vec![])).unwrap(),
+            None
+        );
+        assert_eq!(
+            decode::<Option<Vec<i64>>>(Value::Array(vec![])).unwrap(),
+            Some(vec![])
+        );
+        assert_eq!(
+            decode::<Option<std::collections::HashMap<String, i64>>>(Value::Map(vec![])).unwrap(),
+            Some(Default::default())
+        );
+        assert!(decode::<Option<(i64, i64)>>(Value::Array(vec![Value::Integer(1)])).is_err());
     }
 
     #[test]

@@ -36,3 +36,10 @@ fn main() {
 async fn _empty(client: &tornadis::Client) {
     let _ = client.pipeline().query().await;
 }
+
+// A pipeline built in a loop has one reply type: SET replies `()`, not `i64`.
+async fn _one_reply_type(client: &tornadis::Client) {
+    let mut pipe = client.pipeline_of::<i64>();
+    pipe.push(|c| c.incr("n"));
+    pipe.push(|c| c.set("k", 1));
+}
