@@ -29,7 +29,7 @@ impl PubSubClient {
     }
 
     /// Subscribes to one or more glob-style patterns (`PSUBSCRIBE`), such as
-    /// `news.*`; messages come with [`MessageKind::PMessage`] and the pattern.
+    /// `news.*`; messages come with [`MessageKind::PMessage`](super::MessageKind::PMessage) and the pattern.
     ///
     /// ```no_run
     /// # async fn demo(pubsub: tornadis::PubSubClient) -> tornadis::Result<()> {
@@ -45,7 +45,7 @@ impl PubSubClient {
 
     /// Subscribes to one or more shard channels (`SSUBSCRIBE`, Redis 7+),
     /// whose messages are published with `SPUBLISH` and come with
-    /// [`MessageKind::SMessage`]. In a cluster, the channels of one call must
+    /// [`MessageKind::SMessage`](super::MessageKind::SMessage). In a cluster, the channels of one call must
     /// hash to the same slot.
     ///
     /// ```no_run
