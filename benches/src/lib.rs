@@ -13,6 +13,7 @@
 //! - [`child`]: one run in a child process (for callgrind and peak memory).
 //! - [`instructions`]: instructions per operation under callgrind.
 //! - [`options`]: command-line flags and environment variables.
+//! - [`server`]: the `redis-server` / `valkey-server` the workloads run against.
 //! - [`report`]: medians, ranges and ratios, as a Markdown table.
 //! - [`chart`]: the SVG bar chart of ops/s.
 //! - [`versions`]: the versions, date and machine a run is reported with.
@@ -24,5 +25,6 @@ pub mod instructions;
 pub mod measure;
 pub mod options;
 pub mod report;
+pub mod server;
 pub mod versions;
 pub mod workload;

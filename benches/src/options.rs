@@ -1,8 +1,8 @@
 //! What to run: command-line flags, with environment variables as defaults.
 
 use crate::clients::{Peer, PoolMode};
+use crate::server::ServerKind;
 use crate::workload::{Sizes, Workload};
-use tornadis_tests::ServerKind;
 
 /// Which tokio runtime every run gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -20,9 +20,9 @@ use tornadis_benches::instructions;
 use tornadis_benches::measure::resident_bytes;
 use tornadis_benches::options::{self, Flavor, Instructions, Options, Parsed};
 use tornadis_benches::report::{self, ratios_table, results_table, Run};
+use tornadis_benches::server::{self, Server, ServerKind};
 use tornadis_benches::versions::{server_version, RunInfo};
 use tornadis_benches::workload::{Workload, LARGE_KEY};
-use tornadis_tests::{raw, RedisServer, ServerKind};
 
 const README_START: &str = "<!-- results:start -->";
 const README_END: &str = "<!-- results:end -->";
@@ -104,12 +104,8 @@ fn run_on(
     info: &RunInfo,
     versions: &str,
 ) -> Result<(String, String), String> {
-    let server = RedisServer::builder()
-        .kind(kind)
-        // Persistence would fork and write in the middle of the SET workloads.
-        .args(["--save", "", "--appendonly", "no"])
-        .start();
-    let name = format!("{kind}-server {}", server_version(kind.binary()));
+    let server = Server::start(kind)?;
+    let name = format!("{kind}-server {}", server_version(&kind.binary()?));
     let target = Target::new(
         "127.0.0.1",
         server.port(),
@@ -120,7 +116,7 @@ fn run_on(
     load(&server, &target)?;
     eprintln!(
         "{name} on {} and {}; {} repetitions{}; {} runtime",
-        server.addr(),
+        server.socket_addr(),
         server.unix_socket().display(),
         opts.reps,
         if opts.quick { " (quick)" } else { "" },
@@ -334,7 +330,7 @@ fn mib(bytes: u64) -> f64 {
 
 /// Stores the small keys and the large value with plain RESP, independent
 /// of the clients under test.
-fn load(server: &RedisServer, t: &Target) -> Result<(), String> {
+fn load(server: &Server, t: &Target) -> Result<(), String> {
     let mut stream = TcpStream::connect(server.socket_addr())
         .map_err(|e| format!("connecting to load data: {e}"))?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
@@ -345,7 +341,7 @@ fn load(server: &RedisServer, t: &Target) -> Result<(), String> {
     }
     let large = vec![b'x'; t.sizes.large_len];
     let set: [&[u8]; 3] = [b"SET", LARGE_KEY.as_bytes(), &large];
-    let replies = raw::exchange(&mut stream, &[&mset[..], &set[..]])
+    let replies = server::exchange(&mut stream, &[&mset[..], &set[..]])
         .map_err(|e| format!("loading data: {e}"))?;
     if replies.iter().any(|r| r != "+OK") {
         return Err(format!("loading data: unexpected replies {replies:?}"));
