@@ -270,6 +270,10 @@ struct Io<'a> {
     timer: Option<Pin<Box<Sleep>>>,
     /// Set once the driver has yielded to let more callers join a batch.
     yielded: bool,
+    /// How many requests the previous write carried. A lone caller (one
+    /// request queued, nothing in flight, and one the time before) is written
+    /// at once: yielding would only add a wake-up, as nobody else is coming.
+    last_batch: usize,
     /// Whether a request is in flight, for `db.client.connection.count`.
     state: ConnState,
 }
@@ -284,6 +288,7 @@ impl<'a> Io<'a> {
             inflight: VecDeque::new(),
             timer: None,
             yielded: false,
+            last_batch: 1,
             state: ConnState::Idle,
         }
     }
@@ -363,7 +368,8 @@ impl<'a> Io<'a> {
             }
             return Poll::Ready(Ok(false));
         }
-        if !self.shared.config.aggressive_write && !self.yielded {
+        let lone = st.slots.len() == 1 && self.last_batch == 1 && self.inflight.is_empty();
+        if !self.shared.config.aggressive_write && !self.yielded && !lone {
             // Let the other tasks that are ready to run add their requests to
             // this batch: one write for many callers.
             self.yielded = true;
@@ -372,6 +378,7 @@ impl<'a> Io<'a> {
             return Poll::Pending;
         }
         self.yielded = false;
+        self.last_batch = st.slots.len();
         std::mem::swap(&mut st.out, &mut self.wbuf);
         if st.slots.iter().any(|s| s.blocking.is_some()) {
             // A blocking command lengthens the wait: arm the timer anew.
