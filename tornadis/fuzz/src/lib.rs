@@ -35,6 +35,7 @@ pub fn decode_input(data: &[u8]) {
             max_depth: 4,
             max_bulk_len: 64,
             max_elements: 16,
+            max_frame_len: 1024,
         }
     } else {
         DecoderLimits::default()
