@@ -105,7 +105,7 @@ async fn a_command_is_a_client_span_named_after_it() {
     assert_eq!(get.span_kind, SpanKind::Client);
     assert_eq!(get.status, Status::Unset);
     let a = attrs(&get);
-    assert_eq!(a["db.system.name"], s("redis"));
+    assert_eq!(a["db.system.name"], s(server.kind().name()));
     assert_eq!(a["db.operation.name"], s("GET"));
     assert_eq!(a["db.namespace"], s("3"));
     assert_eq!(a["server.address"], s("127.0.0.1"));
@@ -459,7 +459,7 @@ async fn operation_duration_is_labelled_by_operation_server_and_error() {
     let (set, count, bounds) = find("SET");
     assert_eq!(*count, 3.0);
     assert_eq!(bounds, &buckets);
-    assert_eq!(set["db.system.name"], s("redis"));
+    assert_eq!(set["db.system.name"], s(server.kind().name()));
     assert_eq!(set["server.address"], s("127.0.0.1"));
     assert_eq!(set["server.port"], i(server.port()));
     assert_eq!(set["db.namespace"], s("0"));
