@@ -25,6 +25,12 @@ const KINDS: [ErrorKind; 9] = [
     ErrorKind::StateLost,
 ];
 
+/// The latency bucket of a request that took `elapsed`.
+fn bucket_of(elapsed: Duration) -> usize {
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    (64 - micros.leading_zeros() as usize).min(BUCKETS - 1)
+}
+
 fn kind_index(kind: ErrorKind) -> usize {
     KINDS.iter().position(|k| *k == kind).unwrap_or(0)
 }
@@ -48,9 +54,7 @@ impl Counters {
                 c.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let bucket = (64 - micros.leading_zeros() as usize).min(BUCKETS - 1);
-        if let Some(b) = self.latency.get(bucket) {
+        if let Some(b) = self.latency.get(bucket_of(elapsed)) {
             b.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -64,9 +68,7 @@ impl Counters {
     ) {
         let n = outcomes.len() as u64;
         self.requests.fetch_add(n, Ordering::Relaxed);
-        let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let bucket = (64 - micros.leading_zeros() as usize).min(BUCKETS - 1);
-        if let Some(b) = self.latency.get(bucket) {
+        if let Some(b) = self.latency.get(bucket_of(elapsed)) {
             b.fetch_add(n, Ordering::Relaxed);
         }
         for error in outcomes {
