@@ -30,8 +30,10 @@ COMMANDS_DIR = Path(__file__).resolve().parent.parent
 GROUPS = [
     "string", "hash", "list", "set", "sorted-set", "stream", "geo",
     "hyperloglog", "bitmap", "generic", "scripting", "pubsub", "transactions",
-    "connection", "server", "cluster", "sentinel",
+    "connection", "server", "cluster", "sentinel", "vector",
 ]
+# Groups whose file is named differently from the server's group.
+GROUP_FILES = {"vector_set": "vector"}
 
 # Server flags, as COMMAND INFO and the JSON files spell them, to ours.
 SERVER_FLAGS = {
@@ -166,7 +168,8 @@ def load_reference(ref_dir: Path) -> dict[str, dict]:
 
 
 def group_file(spec: dict) -> str:
-    return spec["group"].replace("_", "-")
+    group = spec["group"]
+    return GROUP_FILES.get(group, group.replace("_", "-"))
 
 
 def default_method(name: str) -> str:

@@ -5,7 +5,7 @@
 use tornadis::command_info::ServerKind as Kind;
 use tornadis::commands::{
     CommandlogGetType, CommandlogLenType, CommandlogResetType, HexpireOptions, HgetexOptions,
-    HsetexOptions, MsetexOptions, SetOptions,
+    HsetexOptions, MsetexOptions, SetOptions, VaddVector, VsimQuery,
 };
 use tornadis::value::{FieldExpire, FieldPersist, FieldTtl};
 use tornadis::{Client, Commands, Protocol};
@@ -339,4 +339,33 @@ async fn redis_7_0_refuses_what_it_lacks_before_sending() {
         err.is_client() && err.detail().contains("Redis 7.0.15"),
         "{err}"
     );
+}
+
+/// Vector sets are Redis 8's alone: Redis 7.0 and every Valkey refuse them
+/// before sending, with the same message as any missing command.
+#[tokio::test]
+async fn vector_sets_are_refused_on_redis_7_0_and_valkey() {
+    for (server, shown) in [(redis(), "Redis 7.0.15"), (valkey(), "Valkey 9.1")] {
+        let c = resp3(&server);
+        let err = c
+            .vadd("vs", VaddVector::Values(vec![0.5, 1.0]), "a")
+            .await
+            .unwrap_err();
+        assert!(err.is_client(), "{err}");
+        let expected = format!("VADD needs Redis >= 8.0.0; this server is {shown}");
+        assert!(err.detail().starts_with(&expected), "{err}");
+        let err = c
+            .vsim::<String>("vs", VsimQuery::Element("a".into()))
+            .await
+            .unwrap_err();
+        assert!(
+            err.is_client() && err.detail().starts_with("VSIM needs Redis >= 8.0.0"),
+            "{err}"
+        );
+        assert!(c.vcard("vs").await.unwrap_err().is_client());
+        assert_eq!(calls(&server, "vadd"), 0);
+        // The server does not know it: raw `call` gets the server's refusal.
+        let raw = c.call(("VCARD", "vs")).await.unwrap_err();
+        assert!(raw.is_server(), "{raw}");
+    }
 }

@@ -131,3 +131,185 @@ fn redis_only_commands_encode_as_documented() {
     assert!(allowed(&c, REDIS_8_0).is_err(), "XACKDEL came in 8.2");
     allowed(&c, (ServerKind::Redis, (8, 2, 0))).expect("Redis 8.2 has XACKDEL");
 }
+
+/// The vector-set commands of Redis 8, against their documented syntax (no
+/// local server has them).
+#[test]
+fn vector_set_commands_encode_as_documented() {
+    let vector = VaddVector::Values(vec![0.1, 1.5, -2.0]);
+    let c = Capture.vadd("vs", vector.clone(), "apple");
+    assert_eq!(
+        args(&c),
+        ["VADD", "vs", "VALUES", "3", "0.1", "1.5", "-2.0", "apple"]
+    );
+    let opts = VaddOptions::new()
+        .reduce(2)
+        .cas()
+        .q8()
+        .ef(200)
+        .setattr(r#"{"kind":"fruit"}"#)
+        .m(16);
+    let c = Capture.vadd_with("vs", vector, "apple", opts);
+    assert_eq!(
+        args(&c),
+        [
+            "VADD",
+            "vs",
+            "REDUCE",
+            "2",
+            "VALUES",
+            "3",
+            "0.1",
+            "1.5",
+            "-2.0",
+            "apple",
+            "CAS",
+            "Q8",
+            "EF",
+            "200",
+            "SETATTR",
+            r#"{"kind":"fruit"}"#,
+            "M",
+            "16"
+        ]
+    );
+    let blob = bytes::Bytes::from_static(&[0, 0, 128, 63]);
+    let c = Capture.vadd_with(
+        "vs",
+        VaddVector::Fp32(blob),
+        "one",
+        VaddOptions::new().noquant(),
+    );
+    assert_eq!(c.arg_slices().nth(3), Some(&[0u8, 0, 128, 63][..]));
+    assert_eq!(args(&c)[..3], ["VADD", "vs", "FP32"]);
+    assert_eq!(args(&c)[4..], ["one", "NOQUANT"]);
+
+    let by_element = VsimQuery::Element("apple".into());
+    assert_eq!(
+        args(&Capture.vsim::<String>("vs", by_element.clone())),
+        ["VSIM", "vs", "ELE", "apple"]
+    );
+    let opts = VsimOptions::new()
+        .count(5)
+        .epsilon(0.2)
+        .ef(100)
+        .filter(".year > 1990")
+        .filter_ef(500)
+        .truth()
+        .nothread();
+    assert_eq!(
+        args(&Capture.vsim_with::<String>("vs", VsimQuery::Values(vec![1.0, 0.5]), opts)),
+        [
+            "VSIM",
+            "vs",
+            "VALUES",
+            "2",
+            "1.0",
+            "0.5",
+            "COUNT",
+            "5",
+            "EPSILON",
+            "0.2",
+            "EF",
+            "100",
+            "FILTER",
+            ".year > 1990",
+            "FILTER-EF",
+            "500",
+            "TRUTH",
+            "NOTHREAD"
+        ]
+    );
+    assert_eq!(
+        args(&Capture.vsim_withscores::<String>("vs", by_element.clone())),
+        ["VSIM", "vs", "ELE", "apple", "WITHSCORES"]
+    );
+    let c = Capture.vsim_withscores_withattribs("vs", by_element.clone());
+    assert_eq!(
+        args(&c),
+        ["VSIM", "vs", "ELE", "apple", "WITHSCORES", "WITHATTRIBS"]
+    );
+    let c = Capture.vsim_withattribs_with::<String>(
+        "vs",
+        by_element,
+        VsimWithattribsOptions::new().count(3),
+    );
+    assert_eq!(
+        args(&c),
+        ["VSIM", "vs", "ELE", "apple", "WITHATTRIBS", "COUNT", "3"]
+    );
+
+    assert_eq!(args(&Capture.vcard("vs")), ["VCARD", "vs"]);
+    assert_eq!(args(&Capture.vdim("vs")), ["VDIM", "vs"]);
+    assert_eq!(args(&Capture.vemb("vs", "a")), ["VEMB", "vs", "a"]);
+    assert_eq!(
+        args(&Capture.vemb_raw("vs", "a")),
+        ["VEMB", "vs", "a", "RAW"]
+    );
+    assert_eq!(
+        args(&Capture.vgetattr::<String>("vs", "a")),
+        ["VGETATTR", "vs", "a"]
+    );
+    assert_eq!(
+        args(&Capture.vsetattr("vs", "a", "{}")),
+        ["VSETATTR", "vs", "a", "{}"]
+    );
+    assert_eq!(args(&Capture.vinfo("vs")), ["VINFO", "vs"]);
+    assert_eq!(
+        args(&Capture.vlinks::<String>("vs", "a")),
+        ["VLINKS", "vs", "a"]
+    );
+    assert_eq!(
+        args(&Capture.vlinks_withscores::<String>("vs", "a")),
+        ["VLINKS", "vs", "a", "WITHSCORES"]
+    );
+    assert_eq!(
+        args(&Capture.vrandmember::<String>("vs")),
+        ["VRANDMEMBER", "vs"]
+    );
+    assert_eq!(
+        args(&Capture.vrandmember_count::<String>("vs", -3)),
+        ["VRANDMEMBER", "vs", "-3"]
+    );
+    assert_eq!(args(&Capture.vrem("vs", "a")), ["VREM", "vs", "a"]);
+    assert_eq!(
+        args(&Capture.vismember("vs", "a")),
+        ["VISMEMBER", "vs", "a"]
+    );
+    assert_eq!(
+        args(&Capture.vrange_with::<String>("vs", "[a", "+", VrangeOptions::new().count(10))),
+        ["VRANGE", "vs", "[a", "+", "10"]
+    );
+}
+
+#[test]
+fn vector_sets_are_checked_against_the_server() {
+    let c = Capture.vadd("vs", VaddVector::Values(vec![1.0]), "a");
+    let err = allowed(&c, REDIS_7_0).expect_err("Redis 7.0 has no vector sets");
+    assert!(
+        err.detail()
+            .starts_with("VADD needs Redis >= 8.0.0; this server is Redis 7.0.15"),
+        "{err}"
+    );
+    let err = allowed(&c, VALKEY_9_1).expect_err("Valkey has no vector sets");
+    assert!(
+        err.detail()
+            .starts_with("VADD needs Redis >= 8.0.0; this server is Valkey 9.1.2"),
+        "{err}"
+    );
+    allowed(&c, REDIS_8_0).expect("Redis 8.0 has VADD");
+    // Newer parts: VISMEMBER, EPSILON and WITHATTRIBS came with 8.2.
+    let redis_8_2 = (ServerKind::Redis, (8, 2, 0));
+    let m = Capture.vismember("vs", "a");
+    assert!(allowed(&m, REDIS_8_0).is_err());
+    allowed(&m, redis_8_2).expect("Redis 8.2 has VISMEMBER");
+    let q = VsimQuery::Element("a".into());
+    let e = Capture.vsim_with::<String>("vs", q.clone(), VsimOptions::new().epsilon(0.1));
+    let err = allowed(&e, REDIS_8_0).expect_err("EPSILON came in 8.2");
+    assert!(err.detail().contains("VSIM with `EPSILON`"), "{err}");
+    allowed(&e, redis_8_2).expect("Redis 8.2 has EPSILON");
+    let w = Capture.vsim_withattribs::<String>("vs", q.clone());
+    assert!(allowed(&w, REDIS_8_0).is_err(), "WITHATTRIBS came in 8.2");
+    allowed(&w, redis_8_2).expect("Redis 8.2 has WITHATTRIBS");
+    allowed(&Capture.vsim::<String>("vs", q), REDIS_8_0).expect("plain VSIM is 8.0");
+}
