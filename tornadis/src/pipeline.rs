@@ -172,12 +172,12 @@ impl Batch {
         } else {
             (self.buf, n)
         };
-        client.permit().await?;
+        let permit = client.permit().await?;
         let started = std::time::Instant::now();
         // Inside MULTI/EXEC blocking commands do not block.
         let blocking = (self.blocking.is_some() && !atomic).then_some(self.blocking_wait);
         let op = Operation::batch(client.config(), client.peer(), operation, n, &bytes);
-        let rx = client.enqueue_encoded(bytes, replies, blocking, atomic);
+        let rx = client.enqueue_encoded(permit, bytes, replies, blocking, atomic);
         let result = match rx {
             Ok(rx) => Self::collect(rx.await, replies, atomic, &self.names),
             Err(e) => Err(e),

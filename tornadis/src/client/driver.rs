@@ -38,34 +38,24 @@ pub(crate) fn spawn(shared: Arc<Shared>) {
 }
 
 /// After the driver task panicked: the requests it had in flight already
-/// failed (their reply senders were dropped with it); fail the queued ones,
-/// give back the permits of both, and go idle.
+/// failed, and gave back their permits (their slots were dropped with the
+/// task); fail the queued ones and go idle.
 fn recover_from_panic(shared: &Shared) {
     let mut st = shared.lock();
-    let in_use = shared
-        .config
-        .max_pending
-        .saturating_sub(shared.permits.available_permits());
-    // Permits of the lost in-flight requests (requests between taking a
-    // permit and queuing may be counted too: the bound may then be passed
-    // by those few).
-    shared
-        .permits
-        .add_permits(in_use.saturating_sub(st.slots.len()));
     let e = Error::connection(
         "the connection's driver task panicked (a bug in tornadis: please report it); the next request opens a new connection",
     );
     for w in st.connect_waiters.drain(..) {
         let _ = w.send(Err(e.clone()));
     }
-    fail_queued(shared, &mut st, &e);
+    fail_queued(&mut st, &e);
     st.close_now = false;
     st.link = Link::Idle;
 }
 
-/// Set by a unit test to make the next driver poll panic.
+/// Set by a unit test to make the driver panic when replies next arrive.
 #[cfg(test)]
-pub(crate) static PANIC_NEXT_POLL: std::sync::atomic::AtomicBool =
+pub(crate) static PANIC_NEXT_READ: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 /// How an I/O session ended without an error.
@@ -104,7 +94,7 @@ async fn run(shared: Arc<Shared>) {
                         || st.slots.is_empty()
                         || !retry_connect(&error, st.connects, since, config);
                     if give_up {
-                        fail_queued(&shared, &mut st, &error);
+                        fail_queued(&mut st, &error);
                         st.close_now = false;
                         st.link = Link::Idle;
                     }
@@ -180,7 +170,7 @@ async fn run(shared: Arc<Shared>) {
                     st.link = Link::Connecting;
                     continue;
                 }
-                fail_queued(&shared, &mut st, &e);
+                fail_queued(&mut st, &e);
                 st.link = Link::Idle;
                 return;
             }
@@ -193,13 +183,13 @@ async fn run(shared: Arc<Shared>) {
                 if let Some(lost) = shared.connection_lost(&mut st) {
                     // A new connection would lack the state (a transaction,
                     // a db selection): nothing queued may run there.
-                    fail_queued(&shared, &mut st, &lost);
+                    fail_queued(&mut st, &lost);
                     st.close_now = false;
                     st.link = Link::Idle;
                     return;
                 }
                 if !config.autoconnect || st.close_now {
-                    fail_queued(&shared, &mut st, &error);
+                    fail_queued(&mut st, &error);
                     st.close_now = false;
                     st.link = Link::Idle;
                     return;
@@ -249,14 +239,12 @@ fn retry_connect(
 }
 
 /// Fails every queued request: none of them was written.
-fn fail_queued(shared: &Shared, st: &mut super::shared::State, error: &Error) {
+fn fail_queued(st: &mut super::shared::State, error: &Error) {
     st.out.clear();
-    let n = st.slots.len();
     let error = error.clone().not_sent();
     for slot in st.slots.drain(..) {
         slot.fail(error.clone());
     }
-    shared.permits.add_permits(n);
 }
 
 /// One connected session: the socket, the bytes being written, the slots
@@ -307,18 +295,12 @@ impl<'a> Io<'a> {
     }
 
     fn fail_inflight(&mut self, error: &Error) {
-        let n = self.inflight.len();
         for slot in self.inflight.drain(..) {
             slot.fail(error.clone());
         }
-        self.shared.permits.add_permits(n);
     }
 
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<End>> {
-        #[cfg(test)]
-        if PANIC_NEXT_POLL.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            panic!("driver panic injected by a test");
-        }
         loop {
             let mut progress = false;
             if self.wpos == self.wbuf.len() {
@@ -457,13 +439,11 @@ impl<'a> Io<'a> {
     }
 
     fn decode_all(&mut self) -> Result<()> {
-        let before = self.inflight.len();
-        let decoded = self.decode_frames();
-        // Give back the room of every request answered, even when a later frame was bad.
-        self.shared
-            .permits
-            .add_permits(before - self.inflight.len());
-        decoded?;
+        #[cfg(test)]
+        if PANIC_NEXT_READ.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            panic!("driver panic injected by a test");
+        }
+        self.decode_frames()?;
         let size = self.shared.config.read_buffer_size;
         if self.conn.read_buf.is_empty() && self.conn.read_buf.capacity() > 4 * size {
             // Give back the memory of a large reply.
@@ -578,19 +558,27 @@ mod tests {
 
     #[tokio::test]
     async fn a_driver_that_panics_fails_its_requests_and_a_new_one_starts() {
+        const N: usize = 4;
         let port = pong_peer().await;
         let c = Client::builder()
             .port(port)
             .protocol(Protocol::Resp2)
+            .max_pending_requests(N)
             .build()
             .unwrap();
         c.call("PING").await.unwrap();
-        super::PANIC_NEXT_POLL.store(true, std::sync::atomic::Ordering::SeqCst);
-        let e = tokio::time::timeout(Duration::from_secs(5), c.call("PING"))
+        // The driver panics with every place in use: requests in flight
+        // (one of them fire-and-forget) whose slots go with the task.
+        super::PANIC_NEXT_READ.store(true, std::sync::atomic::Ordering::SeqCst);
+        c.async_call_forget("PING").unwrap();
+        let calls = async { tokio::join!(c.call("PING"), c.call("PING"), c.call("PING")) };
+        let (a, b, d) = tokio::time::timeout(Duration::from_secs(5), calls)
             .await
-            .expect("the request ended")
-            .unwrap_err();
-        assert!(e.is_connection(), "{e}");
+            .expect("the requests ended");
+        for r in [a, b, d] {
+            let e = r.unwrap_err();
+            assert!(e.is_connection(), "{e}");
+        }
         // The watcher runs once the task is gone.
         for _ in 0..100 {
             if !c.is_connected() {
@@ -605,5 +593,11 @@ mod tests {
             .unwrap();
         assert_eq!(v, crate::Value::SimpleString("PONG".into()));
         assert_eq!(c.stats().in_flight, 0, "permits given back");
+        // Exactly N places: none lost with the task, none given back twice.
+        for i in 0..N {
+            c.async_call_forget("PING")
+                .unwrap_or_else(|e| panic!("place {i} is missing: {e}"));
+        }
+        assert!(c.async_call_forget("PING").is_err(), "a place too many");
     }
 }

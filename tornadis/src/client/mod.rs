@@ -7,6 +7,7 @@
 
 pub(crate) mod cache;
 mod driver;
+mod permit;
 mod reauth;
 pub(crate) mod request;
 mod resolve;
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 pub use cache::{CacheConfig, CacheStats};
+use permit::Permit;
 pub use request::Request;
 pub use resolve::{AddrResolver, ResolveFuture};
 use shared::{Link, Shared, Slot, Wake};
@@ -273,11 +275,9 @@ impl Client {
             (st.driver_waker.take(), std::mem::take(&mut st.slots))
         };
         let e = Error::connection("disconnect() was called before the request was sent").not_sent();
-        let n = queued.len();
         for slot in queued {
             slot.fail(e.clone());
         }
-        self.permits().add_permits(n);
         if let Some(w) = wake {
             w.wake();
         }
@@ -301,10 +301,7 @@ impl Client {
     /// Blocking commands run on side connections and are not counted here.
     pub fn stats(&self) -> Stats {
         let shared = self.shared();
-        let in_flight = shared
-            .config
-            .max_pending
-            .saturating_sub(shared.permits.available_permits());
+        let in_flight = shared.permits.in_use();
         let queued = shared.lock().slots.len();
         shared.counters.snapshot(in_flight as u64, queued as u64)
     }
@@ -376,7 +373,10 @@ impl Client {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         let name = request::CommandName::of(&cmd);
-        match self.submit(&cmd, false) {
+        match self
+            .try_permit()
+            .and_then(|permit| self.submit(&cmd, permit))
+        {
             Ok(mut submitted) => {
                 let client = self.clone();
                 tokio::spawn(async move {
@@ -405,11 +405,11 @@ impl Client {
                 "a blocking command cannot be sent fire-and-forget (it would hold a connection); await it with call",
             ));
         }
-        self.try_permit()?;
+        let permit = self.try_permit()?;
         if let (Some(cache), Some(info)) = (&self.shared().cache, info) {
             cache.note_write(info, &cmd);
         }
-        let mut slot = Slot::single(None);
+        let mut slot = Slot::single(permit, None);
         if route.blocks() {
             slot.blocking = Some(shared::BlockingMark::new(
                 &self.shared().blocking,
@@ -429,39 +429,22 @@ impl Client {
         Ok(())
     }
 
-    /// Queues one validated command; its reply goes to the returned receiver.
-    /// With `permit_held`, the caller already took a pending-request permit;
-    /// otherwise one is taken here, or the request is refused when none is left.
+    /// Queues one validated command, holding its `permit`; its reply goes to
+    /// the returned receiver.
     pub(crate) fn enqueue(
         &self,
         cmd: &Cmd,
-        permit_held: bool,
+        permit: Permit,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
-        self.enqueue_cached(cmd, permit_held, None)
-    }
-
-    /// [`enqueue`](Client::enqueue), with the cache ticket that stores the reply.
-    pub(crate) fn enqueue_cached(
-        &self,
-        cmd: &Cmd,
-        permit_held: bool,
-        ticket: Option<cache::Ticket>,
-    ) -> Result<oneshot::Receiver<Result<Value>>> {
-        let mut slot = Slot::single(None);
-        slot.cache = ticket;
-        self.enqueue_slot(cmd, permit_held, slot)
+        self.enqueue_slot(cmd, Slot::single(permit, None))
     }
 
     /// [`enqueue`](Client::enqueue) into a prepared slot (its sender is set here).
     pub(crate) fn enqueue_slot(
         &self,
         cmd: &Cmd,
-        permit_held: bool,
         mut slot: Slot,
     ) -> Result<oneshot::Receiver<Result<Value>>> {
-        if !permit_held {
-            self.try_permit()?;
-        }
         let (tx, rx) = oneshot::channel();
         slot.tx = Some(tx);
         let shared = self.shared();
@@ -471,13 +454,14 @@ impl Client {
     }
 
     /// Queues a pipeline's encoded bytes, whose `replies` replies come back as
-    /// one array. The caller holds a pending-request permit. With `blocking`,
+    /// one array, holding its `permit` (a pipeline is one request). With `blocking`,
     /// the pipeline holds blocking commands (on a dedicated connection) that
     /// the server may hold this long together (`None`: maybe forever). With
     /// `ends_transaction`, it is an atomic pipeline on a dedicated connection:
     /// its EXEC ends any WATCH.
     pub(crate) fn enqueue_encoded(
         &self,
+        permit: Permit,
         bytes: bytes::BytesMut,
         replies: usize,
         blocking: Option<Option<std::time::Duration>>,
@@ -485,7 +469,7 @@ impl Client {
     ) -> Result<oneshot::Receiver<Result<Value>>> {
         let (tx, rx) = oneshot::channel();
         let shared = self.shared();
-        let mut slot = Slot::collect(tx, replies);
+        let mut slot = Slot::collect(permit, tx, replies);
         if ends_transaction && shared.exclusive {
             slot.ends = Some(shared.transaction_end());
         }
@@ -497,48 +481,21 @@ impl Client {
         Ok(rx)
     }
 
-    /// Wakes the driver after a push, or gives the permit back if the push was refused.
+    /// Wakes the driver after a push. A refused push dropped its slot, and
+    /// with it the request's permit.
     fn after_push(&self, pushed: Result<Wake>) -> Result<()> {
-        match pushed {
-            Ok(wake) => {
-                self.apply(wake);
-                Ok(())
-            }
-            Err(e) => {
-                self.permits().add_permits(1);
-                Err(e)
-            }
-        }
+        self.apply(pushed?);
+        Ok(())
     }
 
     /// Takes a pending-request permit without waiting.
-    pub(crate) fn try_permit(&self) -> Result<()> {
-        match self.permits().try_acquire() {
-            Ok(p) => {
-                p.forget();
-                Ok(())
-            }
-            Err(_) => Err(Error::client(format!(
-                "the request queue is full ({} requests pending); await earlier requests or raise max_pending_requests",
-                self.config().max_pending
-            ))),
-        }
+    pub(crate) fn try_permit(&self) -> Result<Permit> {
+        self.shared().permits.try_take()
     }
 
     /// Waits for a pending-request permit (backpressure).
-    pub(crate) async fn permit(&self) -> Result<()> {
-        match self.permits().acquire().await {
-            Ok(p) => {
-                p.forget();
-                Ok(())
-            }
-            Err(_) => Err(Error::client("the client is shutting down")),
-        }
-    }
-
-    /// The pending-request permits of this client's connection.
-    pub(crate) fn permits(&self) -> &tokio::sync::Semaphore {
-        &self.shared().permits
+    pub(crate) async fn permit(&self) -> Result<Permit> {
+        self.shared().permits.take().await
     }
 
     fn apply(&self, wake: Wake) {
@@ -553,11 +510,9 @@ impl Client {
                     st.link = Link::Idle;
                     st.out.clear();
                     let e = Error::client("tornadis needs a tokio runtime: use the client from within #[tokio::main] or Runtime::block_on");
-                    let n = st.slots.len();
                     for slot in st.slots.drain(..) {
                         slot.fail(e.clone());
                     }
-                    self.permits().add_permits(n);
                     for w in st.connect_waiters.drain(..) {
                         let _ = w.send(Err(e.clone()));
                     }

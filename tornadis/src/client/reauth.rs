@@ -140,17 +140,13 @@ fn queue(
         if shared.conn_state.bits() & state_bit(StateChange::Transaction) != 0 {
             return Ok(None);
         }
-        match shared.permits.try_acquire() {
-            Ok(permit) => permit.forget(),
-            Err(_) => return Ok(None),
-        }
+        let Ok(permit) = shared.permits.try_take() else {
+            return Ok(None);
+        };
         let (tx, rx) = oneshot::channel();
-        match st.push(&shared.config, auth, Slot::single(Some(tx))) {
+        match st.push(&shared.config, auth, Slot::single(permit, Some(tx))) {
             Ok(wake) => (wake, rx),
-            Err(_) => {
-                shared.permits.add_permits(1);
-                return Err(());
-            }
+            Err(_) => return Err(()),
         }
     };
     let (wake, rx) = wake;

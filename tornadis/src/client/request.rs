@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
+use super::permit::Permit;
 use super::submit::Submitted;
 use super::Client;
 use crate::cmd::Cmd;
@@ -163,9 +164,9 @@ pub(crate) fn finish_rx<R: FromValue>(
     )
 }
 
-/// Sends `cmd` with the permit the caller holds.
-fn submit<'a>(client: &'a Client, cmd: &Cmd) -> State<'a> {
-    match client.submit(cmd, true) {
+/// Sends `cmd`, holding its `permit`.
+fn submit<'a>(client: &'a Client, cmd: &Cmd, permit: Permit) -> State<'a> {
+    match client.submit(cmd, permit) {
         Ok(submitted) => {
             let op = Operation::command(
                 client.config(),
@@ -178,8 +179,9 @@ fn submit<'a>(client: &'a Client, cmd: &Cmd) -> State<'a> {
     }
 }
 
-/// A wait for room in a full request queue (the slow path of backpressure).
-type PermitWait<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
+/// A wait for the first connection, or for room in a full request queue
+/// (the slow path of backpressure).
+type Wait<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
 /// A typed command's next state: refused when the server is known to lack
 /// what it sends; waiting for the first connection when the server is not
@@ -210,11 +212,11 @@ enum State<'a> {
     /// Not polled yet: nothing was sent.
     Init(&'a Client, Cmd),
     /// A typed command waiting for the first handshake to learn the server.
-    Learning(&'a Client, Cmd, PermitWait<'a>),
+    Learning(&'a Client, Cmd, Wait<'a, ()>),
     /// Checked against the server: to be sent.
     Ready(&'a Client, Cmd),
     /// The queue was full: waiting for room before sending.
-    Acquiring(&'a Client, Cmd, PermitWait<'a>),
+    Acquiring(&'a Client, Cmd, Wait<'a, Permit>),
     Waiting(&'a Client, Submitted, Operation),
     Failed(Option<Error>),
     Done,
@@ -251,14 +253,13 @@ impl<R: FromValue> Future for Request<'_, R> {
                     }
                 },
                 State::Ready(client, cmd) => {
-                    this.state = if client.permits().try_acquire().map(|p| p.forget()).is_ok() {
-                        submit(client, &cmd)
-                    } else {
-                        State::Acquiring(client, cmd, Box::pin(client.permit()))
+                    this.state = match client.try_permit() {
+                        Ok(permit) => submit(client, &cmd, permit),
+                        Err(_) => State::Acquiring(client, cmd, Box::pin(client.permit())),
                     };
                 }
                 State::Acquiring(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
-                    Poll::Ready(Ok(())) => this.state = submit(client, &cmd),
+                    Poll::Ready(Ok(permit)) => this.state = submit(client, &cmd, permit),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(this.name.attach(e))),
                     Poll::Pending => {
                         this.state = State::Acquiring(client, cmd, wait);

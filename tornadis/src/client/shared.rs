@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 
 use bytes::BytesMut;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::oneshot;
 
+use super::permit::{Permit, Permits};
 use crate::cmd::Cmd;
 use crate::command_info::StateChange;
 use crate::config::Config;
@@ -37,6 +38,9 @@ pub(crate) struct Slot {
     /// For a command that ends a transaction (EXEC, DISCARD, UNWATCH, an
     /// atomic pipeline): its answer clears the connection's transaction state.
     pub(crate) ends: Option<StateEnd>,
+    /// The request's place among the pending requests: given back when the
+    /// slot goes, whether answered, failed or dropped with its driver.
+    _permit: Permit,
 }
 
 /// The connection-state changes recorded on a dedicated connection: the
@@ -132,9 +136,10 @@ impl Drop for BlockingMark {
 }
 
 impl Slot {
-    /// A slot for one command's reply.
-    pub(crate) fn single(tx: Option<oneshot::Sender<Result<Value>>>) -> Self {
+    /// A slot for one command's reply, holding the request's `permit`.
+    pub(crate) fn single(permit: Permit, tx: Option<oneshot::Sender<Result<Value>>>) -> Self {
         Slot {
+            _permit: permit,
             tx,
             replies: 1,
             collect: false,
@@ -146,8 +151,13 @@ impl Slot {
     }
 
     /// A slot collecting the `replies` replies of a pipeline into one array.
-    pub(crate) fn collect(tx: oneshot::Sender<Result<Value>>, replies: usize) -> Self {
+    pub(crate) fn collect(
+        permit: Permit,
+        tx: oneshot::Sender<Result<Value>>,
+        replies: usize,
+    ) -> Self {
         Slot {
+            _permit: permit,
             tx: Some(tx),
             replies,
             collect: true,
@@ -249,7 +259,7 @@ pub(crate) struct Shared {
     /// Requests, errors, connections and latencies so far.
     pub(crate) counters: super::stats::Counters,
     /// One permit per request queued or awaiting its reply (backpressure).
-    pub(crate) permits: Semaphore,
+    pub(crate) permits: Permits,
     /// The client-side cache, when the config asks for one.
     pub(crate) cache: Option<std::sync::Arc<super::cache::Cache>>,
     /// Where connection events go (a pool's or cluster's, or this client's own).
@@ -266,7 +276,7 @@ impl Shared {
     pub(crate) fn new(mut config: Config, exclusive: bool) -> Self {
         let events = config.events.take().unwrap_or_default();
         let out = BytesMut::with_capacity(config.write_buffer_size);
-        let permits = Semaphore::new(config.max_pending);
+        let permits = Permits::new(config.max_pending);
         let cache = config
             .client_cache
             .clone()

@@ -100,11 +100,13 @@ impl Client {
             undo.push(select);
         }
         for c in &undo {
-            if self.try_permit().is_err() {
+            let Ok(permit) = self.try_permit() else {
                 return false;
-            }
+            };
             let shared = self.shared();
-            let pushed = shared.lock().push(&shared.config, c, Slot::single(None));
+            let pushed = shared
+                .lock()
+                .push(&shared.config, c, Slot::single(permit, None));
             if self.after_push(pushed).is_err() {
                 return false;
             }

@@ -17,6 +17,7 @@ use tokio::time::Sleep;
 use std::time::{Duration, Instant};
 
 use super::cache::Lookup;
+use super::permit::Permit;
 use super::routing::{self, Route};
 use super::shared::{BlockingMark, Slot};
 use super::{Client, Handle};
@@ -69,6 +70,14 @@ impl Submitted {
             deadline: None,
             started: Instant::now(),
         }
+    }
+
+    /// A request answered from the client-side cache: nothing is sent.
+    fn answered(value: Value) -> Self {
+        let (tx, rx) = oneshot::channel();
+        // The receiver is held right here, so the send cannot fail.
+        let _ = tx.send(Ok(value));
+        Submitted::sent(rx)
     }
 
     /// The client whose connection carries the command: a side connection
@@ -169,82 +178,55 @@ impl Client {
         &self.shared().peer
     }
 
-    /// Validates, routes and queues one command. With `permit_held`, the
-    /// caller already holds one of this client's pending-request permits
-    /// (it is given back if the command goes elsewhere or is refused).
-    pub(crate) fn submit(&self, cmd: &Cmd, permit_held: bool) -> Result<Submitted> {
+    /// Validates, routes and queues one command, holding `permit`, one of
+    /// this client's pending-request permits (it goes with the request, or
+    /// is dropped when the command goes elsewhere or is refused).
+    pub(crate) fn submit(&self, cmd: &Cmd, permit: Permit) -> Result<Submitted> {
         // One spec lookup serves routing, the state flag and the cache.
         let info = routing::info_of(cmd);
         let shared = self.shared();
         let routed = cmd
             .validate()
             .and_then(|()| routing::route_with(info, cmd, shared.exclusive));
-        let route = match routed {
-            Ok(r) => r,
-            Err(e) => {
-                if permit_held {
-                    self.permits().add_permits(1);
-                }
-                return Err(e);
-            }
-        };
-        match route {
+        match routed? {
             Route::Side { timeout } if !shared.exclusive => {
-                if permit_held {
-                    // The side connection counts its own requests.
-                    self.permits().add_permits(1);
-                }
+                // The side connection counts its own requests.
+                drop(permit);
                 self.send_blocking(cmd, timeout)
             }
-            Route::Never(e) => {
-                // `route_with` refused it already; kept for completeness.
-                if permit_held {
-                    self.permits().add_permits(1);
-                }
-                Err(e)
-            }
+            // `route_with` refused it already; kept for completeness.
+            Route::Never(e) => Err(e),
             Route::Dedicated(StateChange::TransactionEnd) => {
                 // Its answer clears the transaction state (unless a state
                 // change was sent after it).
-                let mut slot = Slot::single(None);
+                let mut slot = Slot::single(permit, None);
                 slot.ends = Some(shared.transaction_end());
-                Ok(Submitted::sent(self.enqueue_slot(
-                    cmd,
-                    permit_held,
-                    slot,
-                )?))
+                Ok(Submitted::sent(self.enqueue_slot(cmd, slot)?))
             }
             Route::Dedicated(change) => {
                 // Recorded before it can be sent: a connection lost from here
                 // on counts as losing this state.
                 shared.mark_state(change);
-                Ok(Submitted::sent(self.enqueue(cmd, permit_held)?))
+                Ok(Submitted::sent(self.enqueue(cmd, permit)?))
             }
-            Route::Own { .. } | Route::Side { .. } => {
+            route @ (Route::Own { .. } | Route::Side { .. }) => {
                 // On a dedicated connection: it blocks its one user only, and
                 // is counted so that the connection is not reused meanwhile.
-                let mut slot = Slot::single(None);
+                let mut slot = Slot::single(permit, None);
                 slot.blocking = Some(BlockingMark::new(&shared.blocking, route.wait()));
-                Ok(Submitted::sent(self.enqueue_slot(
-                    cmd,
-                    permit_held,
-                    slot,
-                )?))
+                Ok(Submitted::sent(self.enqueue_slot(cmd, slot)?))
             }
             Route::Any => {
-                let ticket = match &shared.cache {
-                    None => None,
-                    Some(cache) => match cache.lookup_with(cmd, info) {
-                        Lookup::Hit(value) => return Ok(self.answered(value, permit_held)),
-                        Lookup::Miss(ticket) => Some(ticket),
-                        Lookup::Uncacheable => None,
-                    },
-                };
-                Ok(Submitted::sent(self.enqueue_cached(
-                    cmd,
-                    permit_held,
-                    ticket,
-                )?))
+                let mut slot = Slot::single(permit, None);
+                if let Some(cache) = &shared.cache {
+                    match cache.lookup_with(cmd, info) {
+                        // Nothing is sent: the permit goes back at once.
+                        Lookup::Hit(value) => return Ok(Submitted::answered(value)),
+                        Lookup::Miss(ticket) => slot.cache = Some(ticket),
+                        Lookup::Uncacheable => {}
+                    }
+                }
+                Ok(Submitted::sent(self.enqueue_slot(cmd, slot)?))
             }
         }
     }
@@ -285,7 +267,7 @@ impl Client {
         permit: OwnedSemaphorePermit,
     ) -> Result<Submitted> {
         let side = self.take_side()?;
-        let rx = side.enqueue(cmd, false)?;
+        let rx = side.enqueue(cmd, side.try_permit()?)?;
         let deadline = match (self.shared().config.read_timeout, timeout) {
             (Some(read), Some(own)) => own
                 .checked_add(read)
@@ -305,18 +287,6 @@ impl Client {
             deadline,
             started: Instant::now(),
         })
-    }
-
-    /// A request answered from the client-side cache: nothing is sent, and
-    /// the caller's permit is given back at once.
-    fn answered(&self, value: Value, permit_held: bool) -> Submitted {
-        if permit_held {
-            self.permits().add_permits(1);
-        }
-        let (tx, rx) = oneshot::channel();
-        // The receiver is held right here, so the send cannot fail.
-        let _ = tx.send(Ok(value));
-        Submitted::sent(rx)
     }
 
     /// An idle side connection, or a new one (same settings, no read timeout:

@@ -97,8 +97,8 @@ async fn asking_call(node: &Client, cmd: &Cmd) -> Result<Value> {
     } else {
         node
     };
-    node.permit().await?;
-    let rx = node.enqueue_encoded(bytes, 2, blocks.then_some(None), false)?;
+    let permit = node.permit().await?;
+    let rx = node.enqueue_encoded(permit, bytes, 2, blocks.then_some(None), false)?;
     let name = CommandName::of(cmd);
     match crate::client::request::finish_rx::<Value>(&name, rx.await)? {
         Value::Array(mut replies) if replies.len() == 2 => match replies.pop() {
