@@ -4,8 +4,8 @@
 
 use tornadis::command_info::ServerKind as Kind;
 use tornadis::commands::{
-    CommandlogGetType, CommandlogLenType, CommandlogResetType, HexpireOptions, HgetexOptions,
-    HsetexOptions, MsetexOptions, SetOptions, VaddVector, VsimQuery,
+    BitopOperation, CommandlogGetType, CommandlogLenType, CommandlogResetType, HexpireOptions,
+    HgetexOptions, HsetexOptions, MsetexOptions, SetOptions, VaddVector, VsimQuery,
 };
 use tornadis::value::{FieldExpire, FieldPersist, FieldTtl};
 use tornadis::{Client, Commands, Protocol};
@@ -366,6 +366,42 @@ async fn vector_sets_are_refused_on_redis_7_0_and_valkey() {
         assert_eq!(calls(&server, "vadd"), 0);
         // The server does not know it: raw `call` gets the server's refusal.
         let raw = c.call(("VCARD", "vs")).await.unwrap_err();
+        assert!(raw.is_server(), "{raw}");
+    }
+}
+
+/// BITOP's operations of Redis 8.2 are refused before sending where the
+/// server lacks them; the old ones still run there.
+#[tokio::test]
+async fn new_bitop_operations_are_refused_on_redis_7_0_and_valkey() {
+    for (server, shown) in [(redis(), "Redis 7.0.15"), (valkey(), "Valkey 9.1")] {
+        let c = resp3(&server);
+        c.set("x", "\u{ff}").await.unwrap();
+        c.set("y", "\u{0f}").await.unwrap();
+        for (op, token) in [
+            (BitopOperation::Diff, "DIFF"),
+            (BitopOperation::Diff1, "DIFF1"),
+            (BitopOperation::Andor, "ANDOR"),
+            (BitopOperation::One, "ONE"),
+        ] {
+            let err = c.bitop(op, "dest", ["x", "y"]).await.unwrap_err();
+            assert!(err.is_client(), "{err}");
+            let expected =
+                format!("BITOP with `{token}` needs Redis >= 8.2.0; this server is {shown}");
+            assert!(err.detail().starts_with(&expected), "{err}");
+        }
+        assert_eq!(calls(&server, "bitop"), 0, "nothing was sent");
+        assert_eq!(
+            c.bitop(BitopOperation::And, "dest", ["x", "y"])
+                .await
+                .unwrap(),
+            2
+        );
+        // Raw `call` is not checked: the server refuses the unknown operation.
+        let raw = c
+            .call(("BITOP", "DIFF", "dest", "x", "y"))
+            .await
+            .unwrap_err();
         assert!(raw.is_server(), "{raw}");
     }
 }

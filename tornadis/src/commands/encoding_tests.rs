@@ -313,3 +313,30 @@ fn vector_sets_are_checked_against_the_server() {
     allowed(&w, redis_8_2).expect("Redis 8.2 has WITHATTRIBS");
     allowed(&Capture.vsim::<String>("vs", q), REDIS_8_0).expect("plain VSIM is 8.0");
 }
+
+/// BITOP's operations of Redis 8.2, against the documented syntax.
+#[test]
+fn bitop_operations_of_redis_8_2() {
+    let c = Capture.bitop(BitopOperation::Diff, "dest", ["x", "y1", "y2"]);
+    assert_eq!(args(&c), ["BITOP", "DIFF", "dest", "x", "y1", "y2"]);
+    for (op, token) in [
+        (BitopOperation::Diff1, "DIFF1"),
+        (BitopOperation::Andor, "ANDOR"),
+        (BitopOperation::One, "ONE"),
+    ] {
+        let c = Capture.bitop(op, "dest", ["x", "y"]);
+        assert_eq!(args(&c), ["BITOP", token, "dest", "x", "y"]);
+        let err = allowed(&c, REDIS_8_0).expect_err("new in 8.2");
+        assert!(
+            err.detail()
+                .starts_with(&format!("BITOP with `{token}` needs Redis >= 8.2.0")),
+            "{err}"
+        );
+        assert!(allowed(&c, VALKEY_9_1).is_err(), "Valkey has no {token}");
+        allowed(&c, (ServerKind::Redis, (8, 2, 0))).expect("Redis 8.2 has it");
+    }
+    // The operations every server has pass everywhere.
+    let and = Capture.bitop(BitopOperation::And, "dest", ["x", "y"]);
+    allowed(&and, REDIS_7_0).expect("AND is old");
+    allowed(&and, VALKEY_9_1).expect("AND is old");
+}
