@@ -1,12 +1,13 @@
 //! Cursor streams (SCAN, SSCAN, HSCAN, ZSCAN) against real servers, in RESP2
-//! and RESP3, and SCAN over every primary of a six-node cluster.
+//! and RESP3, and a whole six-node cluster: CLUSTERSCAN on Valkey 9.1, SCAN
+//! over every primary on Redis.
 
 use std::collections::{HashMap, HashSet};
 
 use tokio::sync::Mutex;
 use tornadis::cluster::ClusterClient;
 use tornadis::{Client, Commands, Config, Protocol, ScanStream};
-use tornadis_tests::{RedisCluster, RedisServer};
+use tornadis_tests::{RedisCluster, RedisServer, ServerKind};
 
 /// One cluster test at a time: six nodes are a lot for two cores.
 static SERIAL: Mutex<()> = Mutex::const_new(());
@@ -214,13 +215,25 @@ async fn cluster_scan_covers_every_primary() {
     .await
     .unwrap();
 
-    let seen: HashSet<String> = drain(c.scan_stream::<String>(&Config::default()).count(100))
-        .await
-        .into_iter()
-        .collect();
+    let all = drain(c.scan_stream::<String>(&Config::default()).count(100)).await;
+    let seen: HashSet<String> = all.iter().cloned().collect();
+    assert_eq!(all.len(), seen.len(), "every key exactly once");
     let mut expected = keys.clone();
     expected.insert("{tag}set".into());
     assert_eq!(seen, expected);
+    // Valkey 9.1 walks the cluster with CLUSTERSCAN alone; Redis, which lacks
+    // it, with SCAN on each primary.
+    let (cluster_scans, scans) = (calls(&cluster, "clusterscan"), calls(&cluster, "scan"));
+    match cluster.node(0).kind() {
+        ServerKind::Valkey => {
+            assert!(cluster_scans > 3, "CLUSTERSCAN batches: {cluster_scans}");
+            assert_eq!(scans, 0, "no per-node SCAN");
+        }
+        ServerKind::Redis => {
+            assert_eq!(cluster_scans, 0);
+            assert!(scans >= 3, "SCAN batches: {scans}");
+        }
+    }
     let dbsize: i64 = c.call_as("DBSIZE").await.unwrap();
     assert_eq!(
         dbsize as usize,
@@ -251,10 +264,36 @@ async fn cluster_scan_covers_every_primary() {
     assert_eq!(scored, [("x".to_string(), 1.5)]);
 
     // A node config the nodes refuse (cluster nodes have database 0 only):
-    // the handshake's error, then the end.
+    // on Redis, the handshake's error, then the end; CLUSTERSCAN runs over
+    // the cluster's own connections and never uses it.
     let bad = Config::builder().db(3).build().unwrap();
     let mut s = c.scan_stream::<String>(&bad);
-    let e = s.next().await.unwrap().unwrap_err();
-    assert!(!e.is_decode(), "{e}");
-    assert!(s.next().await.is_none());
+    match cluster.node(0).kind() {
+        ServerKind::Redis => {
+            let e = s.next().await.unwrap().unwrap_err();
+            assert!(!e.is_decode(), "{e}");
+            assert!(s.next().await.is_none());
+        }
+        ServerKind::Valkey => {
+            let dbsize: i64 = c.call_as("DBSIZE").await.unwrap();
+            assert_eq!(drain(s).await.len(), dbsize as usize);
+        }
+    }
+}
+
+/// How many times the cluster's nodes ran `command` (`INFO commandstats`).
+fn calls(cluster: &RedisCluster, command: &str) -> u64 {
+    let prefix = format!("cmdstat_{command}:calls=");
+    cluster
+        .nodes()
+        .iter()
+        .map(|node| {
+            node.cli(&["INFO", "commandstats"])
+                .lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .and_then(|rest| rest.split(',').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
 }

@@ -20,6 +20,7 @@ use crate::config::{Config, ServerAddr};
 use crate::error::{Error, Result};
 use crate::resp::Value;
 use crate::value::{FromValue, ToArg};
+use bytes::Bytes;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 
@@ -64,14 +65,21 @@ impl Client {
 }
 
 impl ClusterClient {
-    /// Every key of the cluster (`SCAN`): the primaries one after another,
-    /// each to the end of its own cursor.
+    /// Every key of the cluster: with `CLUSTERSCAN` when every node has it
+    /// (Valkey 9.1 and later), else with `SCAN` on the primaries one after
+    /// another, each to the end of its own cursor.
     ///
-    /// The primaries are those of the slot map when the stream starts. Each
-    /// is scanned over a connection of its own, opened with `node_config`
-    /// (its settings: password, TLS, timeouts; its address is replaced by
-    /// the node's), closed when the stream is dropped. Keys that move
-    /// between nodes during the scan (resharding) may be missed or seen twice.
+    /// When the stream starts it reads the slot map and connects to the
+    /// nodes to learn their kind and version. If all have `CLUSTERSCAN`, one
+    /// cursor walks the whole cluster slot by slot over the cluster's own
+    /// connections, each batch sent to the node serving the slot the cursor
+    /// names (redirects are followed), and `node_config` is not used.
+    ///
+    /// Otherwise each primary of the slot map is scanned over a connection
+    /// of its own, opened with `node_config` (its settings: password, TLS,
+    /// timeouts; its address is replaced by the node's), closed when the
+    /// stream is dropped. Either way, keys that move between nodes during
+    /// the scan (resharding) may be missed or seen twice.
     pub fn scan_stream<K: FromValue>(&self, node_config: &Config) -> ScanStream<K> {
         let source = Source::Nodes {
             cluster: self.clone(),
@@ -115,12 +123,21 @@ enum Source {
         config: Box<Config>,
         nodes: Option<VecDeque<Client>>,
     },
+    /// `CLUSTERSCAN`: one text cursor for the whole cluster, each batch
+    /// routed by the slot its cursor names.
+    ClusterScan(ClusterClient),
+}
+
+/// How a cluster's keys are walked, decided on the first poll.
+enum Plan {
+    ClusterScan,
+    Nodes(VecDeque<Client>),
 }
 
 /// The request in flight.
 enum Flight {
-    /// Finding the cluster's primaries.
-    Nodes(BoxFuture<VecDeque<Client>>),
+    /// Finding how to walk the cluster (its nodes' servers, its primaries).
+    Nodes(BoxFuture<Plan>),
     /// One batch: `[cursor, items]`.
     Batch(BoxFuture<Value>),
 }
@@ -152,6 +169,8 @@ pub struct ScanStream<T> {
     options: Cmd,
     type_set: bool,
     cursor: u64,
+    /// `CLUSTERSCAN`'s cursor, which is text (`"0"` to start and at the end).
+    text_cursor: Bytes,
     buffered: VecDeque<T>,
     flight: Option<Flight>,
     done: bool,
@@ -181,6 +200,7 @@ impl<T: FromValue> ScanStream<T> {
             options: Cmd::new(),
             type_set: false,
             cursor: 0,
+            text_cursor: Bytes::from_static(b"0"),
             buffered: VecDeque::new(),
             flight: None,
             done: false,
@@ -219,6 +239,7 @@ impl<T: FromValue> ScanStream<T> {
     }
 
     /// The cursor the next batch will be asked for (0 before the first).
+    /// A cluster walked with `CLUSTERSCAN`, whose cursor is text, keeps 0 here.
     pub fn cursor(&self) -> u64 {
         self.cursor
     }
@@ -230,7 +251,11 @@ impl<T: FromValue> ScanStream<T> {
         if let Some(key) = &self.key {
             cmd.append(key);
         }
-        cmd.arg(self.cursor).append(&self.options);
+        match self.source {
+            Source::ClusterScan(_) => cmd.arg(&self.text_cursor),
+            _ => cmd.arg(self.cursor),
+        };
+        cmd.append(&self.options);
         cmd
     }
 
@@ -251,7 +276,7 @@ impl<T: FromValue> ScanStream<T> {
                 let client = client.clone();
                 Flight::Batch(Box::pin(async move { client.call(cmd).await }))
             }
-            Source::Cluster(cluster) => {
+            Source::Cluster(cluster) | Source::ClusterScan(cluster) => {
                 let cluster = cluster.clone();
                 Flight::Batch(Box::pin(async move { cluster.call(cmd).await }))
             }
@@ -260,7 +285,7 @@ impl<T: FromValue> ScanStream<T> {
                 config,
                 nodes,
             } => match nodes {
-                None => Flight::Nodes(Box::pin(primaries(cluster.clone(), (**config).clone()))),
+                None => Flight::Nodes(Box::pin(plan(cluster.clone(), (**config).clone()))),
                 Some(nodes) => match nodes.front() {
                     Some(node) => {
                         let node = node.clone();
@@ -275,6 +300,14 @@ impl<T: FromValue> ScanStream<T> {
 
     /// Takes a batch in: queues its items and moves the cursor on.
     fn take_batch(&mut self, reply: Value) -> Result<()> {
+        if let Source::ClusterScan(_) = self.source {
+            let (cursor, items): (Bytes, Vec<T>) =
+                FromValue::from_value(reply).map_err(|e| e.with_command(self.command))?;
+            self.buffered.extend(items);
+            self.done = cursor.as_ref() == b"0";
+            self.text_cursor = cursor;
+            return Ok(());
+        }
         let (cursor, items): (u64, Vec<T>) =
             FromValue::from_value(reply).map_err(|e| e.with_command(self.command))?;
         self.buffered.extend(items);
@@ -301,6 +334,32 @@ impl<T: FromValue> ScanStream<T> {
         self.buffered.clear();
         Poll::Ready(Some(Err(e)))
     }
+
+    /// Takes the way to walk a cluster in.
+    fn adopt(&mut self, plan: Plan) {
+        let Source::Nodes { cluster, nodes, .. } = &mut self.source else {
+            return;
+        };
+        match plan {
+            Plan::Nodes(found) => *nodes = Some(found),
+            Plan::ClusterScan => {
+                self.source = Source::ClusterScan(cluster.clone());
+                self.command = "CLUSTERSCAN";
+            }
+        }
+    }
+}
+
+/// `CLUSTERSCAN` when the table says every node's server has it, else the
+/// primaries to `SCAN` one by one.
+async fn plan(cluster: ClusterClient, config: Config) -> Result<Plan> {
+    cluster.refresh_topology().await?;
+    if let Some(info) = crate::command_info::lookup("CLUSTERSCAN") {
+        if cluster.every_node_has(info).await? {
+            return Ok(Plan::ClusterScan);
+        }
+    }
+    primaries(cluster, config).await.map(Plan::Nodes)
 }
 
 /// The cluster's primaries, each with a client of its own.
@@ -355,11 +414,7 @@ impl<T: FromValue> Stream for ScanStream<T> {
                         return Poll::Pending;
                     }
                     Poll::Ready(Err(e)) => return this.fail(e),
-                    Poll::Ready(Ok(found)) => {
-                        if let Source::Nodes { nodes, .. } = &mut this.source {
-                            *nodes = Some(found);
-                        }
-                    }
+                    Poll::Ready(Ok(plan)) => this.adopt(plan),
                 },
                 Flight::Batch(mut fut) => match fut.as_mut().poll(cx) {
                     Poll::Pending => {
@@ -456,6 +511,33 @@ mod tests {
             assert!(matches!(s.fail(e), Poll::Ready(Some(Err(_)))));
             assert!(matches!(poll(&mut s), Poll::Ready(None)));
         }
+    }
+
+    #[test]
+    fn clusterscan_follows_its_text_cursor_to_zero() {
+        let cluster = ClusterClient::new(["redis://127.0.0.1:1"]).unwrap();
+        let source = Source::Nodes {
+            cluster,
+            config: Box::default(),
+            nodes: None,
+        };
+        let mut s = ScanStream::<String>::new(source, "SCAN", None).count(50);
+        s.adopt(Plan::ClusterScan);
+        let args = |s: &ScanStream<String>| -> Vec<Vec<u8>> {
+            s.batch_cmd().arg_slices().map(<[u8]>::to_vec).collect()
+        };
+        assert_eq!(args(&s), [&b"CLUSTERSCAN"[..], b"0", b"COUNT", b"50"]);
+        s.take_batch(batch("0-{06S}-0", &["a"])).unwrap();
+        assert!(!s.done);
+        assert_eq!(args(&s)[1], b"0-{06S}-0");
+        assert_eq!(s.cursor(), 0, "the numeric cursor is not used");
+        s.take_batch(batch("0", &["b"])).unwrap();
+        assert!(s.done);
+        assert!(matches!(poll(&mut s), Poll::Ready(Some(Ok(k))) if k == "a"));
+        assert!(matches!(poll(&mut s), Poll::Ready(Some(Ok(k))) if k == "b"));
+        assert!(matches!(poll(&mut s), Poll::Ready(None)));
+        let e = s.take_batch(Value::Integer(1)).unwrap_err();
+        assert_eq!(e.command(), Some("CLUSTERSCAN"));
     }
 
     #[test]

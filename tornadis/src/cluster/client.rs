@@ -13,7 +13,7 @@ use super::topology::{NodeAddr, Topology};
 use crate::client::routing;
 use crate::client::Client;
 use crate::cmd::Cmd;
-use crate::command_info::CommandFlags;
+use crate::command_info::{CommandFlags, CommandInfo};
 use crate::config::{Config, ServerAddr};
 use crate::error::{Error, ErrorKind, Result};
 use crate::executor::Executor;
@@ -158,6 +158,26 @@ impl ClusterClient {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// True when every node that a command of `info` may be sent to (each
+    /// primary, and each replica when reads may go to replicas) has it, as
+    /// its handshake reports; opens those nodes' connections to learn it.
+    pub(crate) async fn every_node_has(&self, info: &CommandInfo) -> Result<bool> {
+        let topology = self.ensure_topology().await?;
+        let primaries = topology.primaries();
+        let nodes = match self.inner.read_from {
+            ReadFrom::Primary => primaries.clone(),
+            _ => topology.nodes(),
+        };
+        for addr in nodes {
+            let node = self.node(&addr, !primaries.contains(&addr))?;
+            node.connect().await?;
+            if !node.server().is_some_and(|s| info.availability.on(s)) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The settings for a connection to `addr`: the template's, with that address.
