@@ -345,6 +345,16 @@ impl ArgWriter<'_> {
     }
 }
 
+/// The arguments of one command as [`Cmd::write_to`] encoded it (`*argc`
+/// header, then the arguments), without rebuilding the command.
+pub(crate) fn encoded_args(encoded: &[u8]) -> Option<ArgIter<'_>> {
+    let rest = encoded.strip_prefix(b"*")?;
+    let nl = rest.iter().position(|&b| b == b'\r')?;
+    Some(ArgIter {
+        rest: rest.get(nl + 2..)?,
+    })
+}
+
 /// Iterator over the encoded arguments of a [`Cmd`].
 #[derive(Debug, Clone)]
 pub struct ArgIter<'a> {

@@ -14,7 +14,7 @@ use crate::value::FromValue;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot run Redis commands",
     label = "typed command methods need an executor here",
-    note = "the typed methods run on `&Client` (method syntax borrows it: `client.get(..)`), `&ClusterClient`, `&SentinelClient`, `&MockClient`, a `TypedPipeline`, `&mut Pipeline` (`pipe.get(..)` stacks the command) and in `client.pipeline_of()` loops",
+    note = "the typed methods run on `&Client` (method syntax borrows it: `client.get(..)`), `&ClusterClient`, `&SentinelClient`, `&MockClient`, a `TypedPipeline` (`client.pipeline()`, also on a cluster client, a pooled client and a mock), `&mut Pipeline` (`pipe.get(..)` stacks the command) and in `pipeline_of()` loops",
     note = "from a pool, call them on the guard: `pool.get_connected_client().await?.get(..)`"
 )]
 pub trait Executor: Sized {

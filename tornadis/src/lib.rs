@@ -35,7 +35,8 @@
 //!   choice enums, and the command table, all generated from `commands/*.toml`.
 //! - [`command_info`]: metadata about every command, generated from the spec table,
 //!   with its routing facts and the one reading of key specs.
-//! - `pipeline`: [`Pipeline`] (raw) and [`TypedPipeline`], MULTI/EXEC with `atomic()`.
+//! - `pipeline`: [`Pipeline`] (raw) and [`TypedPipeline`], MULTI/EXEC with `atomic()`,
+//!   on every [`PipelineTarget`] (client, pooled client, cluster client, mock).
 //! - `pipeline_of`: pipelines built in a loop: [`PipelineOf`] (`Vec` of one reply type)
 //!   and the typed methods on a raw [`Pipeline`] ([`Pipeline::query_as`]).
 //! - `pool`: [`ClientPool`] and its [`PooledClient`] guard.
@@ -119,7 +120,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use events::{ConnectionEvent, ConnectionEvents, DisconnectCause, EVENT_CAPACITY};
 pub use executor::Executor;
 pub use observe::Telemetry;
-pub use pipeline::{DecodeReplies, Pipeline, Replies, ReplyIter, TypedPipeline};
+pub use pipeline::{DecodeReplies, Pipeline, PipelineTarget, Replies, ReplyIter, TypedPipeline};
 pub use pipeline_of::{CmdBuilder, PipelineOf, TypedCmd};
 pub use pool::{ClientPool, ClientPoolBuilder, PooledClient};
 pub use pubsub::{Message, MessageKind, Messages, PubSubClient, Subscriptions};

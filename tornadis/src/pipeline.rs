@@ -1,14 +1,26 @@
 //! Pipelines: many commands in one write, their replies in one batch.
 //!
-//! - [`Pipeline`]: the original's raw pipeline (`stack_call`), replies as
-//!   [`Value`]s, each its own `Result`.
-//! - [`TypedPipeline`]: built with the typed command methods
-//!   (`client.pipeline().set("a", 1).get("a")`), the replies come back as a
-//!   typed tuple.
+//! - [`Pipeline`]: the original's raw pipeline (`stack_call`, or the typed
+//!   methods on `&mut Pipeline`), replies as [`Value`]s, each its own `Result`.
+//! - [`TypedPipeline`] (`pipeline/typed.rs`): built with the typed command
+//!   methods (`client.pipeline().set("a", 1).get("a")`), the replies come
+//!   back as a typed tuple.
+//! - [`PipelineTarget`] (`pipeline/target.rs`): what a pipeline runs on — a
+//!   [`Client`], a [`PooledClient`](crate::PooledClient), a
+//!   [`ClusterClient`](crate::cluster::ClusterClient) or a
+//!   [`MockClient`](crate::testing::MockClient); the same builders run on each.
+//! - `pipeline/replies.rs`: decoding the replies into a typed tuple.
 //!
-//! Both can run as a MULTI/EXEC transaction with `atomic()`.
-
-use std::marker::PhantomData;
+//! Every builder stacks its commands into one `Batch`: encoded back to back,
+//! each with its name and spec-table entry, checked once when stacked (the
+//! routing rules of single commands apply: connection-state commands only on
+//! a dedicated client, blocking ones only on a dedicated client or inside
+//! MULTI/EXEC, takeover commands never). A client sends the batch in one
+//! write; a cluster client splits it into one batch per node from those
+//! entries, without decoding or looking anything up again.
+//!
+//! Both can run as a MULTI/EXEC transaction with `atomic()` (on a cluster,
+//! within one slot).
 
 use bytes::BytesMut;
 
@@ -16,23 +28,32 @@ use crate::client::request::{self, CommandName};
 use crate::client::routing::{self, Route};
 use crate::client::Client;
 use crate::cmd::Cmd;
-use crate::command_info::{CommandFlags, StateChange};
+use crate::command_info::{CommandFlags, CommandInfo, StateChange};
 use crate::error::{Error, ErrorKind, Result};
-use crate::executor::Executor;
 use crate::observe::Operation;
 use crate::resp::Value;
 use crate::value::{FromValue, ToArgs};
 
 mod replies;
+mod target;
+mod typed;
 pub use replies::{DecodeReplies, Replies, ReplyIter};
+pub(crate) use target::sealed::Sealed;
+pub use target::PipelineTarget;
+pub(crate) use target::Target;
+pub use typed::TypedPipeline;
 
-/// Encoded commands back to back, with their names for error messages.
+/// Encoded commands back to back, with their names for error messages and
+/// their spec-table entries (so that a client sending them on to several
+/// servers, such as a cluster client, routes them without a second lookup).
 #[derive(Default, Clone)]
-struct Batch {
+pub(crate) struct Batch {
     buf: BytesMut,
     /// Where each command starts in `buf`.
     offsets: Vec<usize>,
     names: Vec<CommandName>,
+    /// Each command's entry in the spec table (`None`: unknown to it).
+    infos: Vec<Option<&'static CommandInfo>>,
     error: Option<Error>,
     /// A command that changes the connection's state: only on a dedicated connection.
     needs_dedicated: Option<Error>,
@@ -51,7 +72,7 @@ struct Batch {
 }
 
 impl Batch {
-    fn push(&mut self, cmd: &Cmd) {
+    pub(crate) fn push(&mut self, cmd: &Cmd) {
         if let Err(e) = cmd.validate() {
             if self.error.is_none() {
                 let e = CommandName::of(cmd).attach(e);
@@ -103,9 +124,75 @@ impl Batch {
             Some(info) => CommandName::Static(info.name),
             None => CommandName::of(cmd),
         });
+        self.infos.push(info);
     }
 
-    fn check(&self) -> Result<()> {
+    /// How many commands are stacked.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Command `i` as encoded, with its spec-table entry.
+    pub(crate) fn entry(&self, i: usize) -> Option<(&[u8], Option<&'static CommandInfo>)> {
+        let start = *self.offsets.get(i)?;
+        let end = self.offsets.get(i + 1).copied().unwrap_or(self.buf.len());
+        Some((
+            self.buf.get(start..end)?,
+            self.infos.get(i).copied().flatten(),
+        ))
+    }
+
+    /// Command `i`, rebuilt as a [`Cmd`] with its spec-table entry attached
+    /// (for the rare command sent on its own: a split, a redirect).
+    pub(crate) fn cmd(&self, i: usize) -> Option<Cmd> {
+        let (bytes, info) = self.entry(i)?;
+        let mut cmd = Cmd::from_encoded(bytes)?;
+        if let Some(info) = info {
+            cmd.attach_info(info);
+        }
+        Some(cmd)
+    }
+
+    /// Appends command `i` of `from`, already checked when it was stacked
+    /// there: its bytes are copied, nothing is looked up or routed again.
+    /// Only for batches of commands that neither block nor change the
+    /// connection's state (the parts of a cluster pipeline).
+    pub(crate) fn push_from(&mut self, from: &Batch, i: usize) {
+        let (Some((bytes, info)), Some(name)) = (from.entry(i), from.names.get(i)) else {
+            return;
+        };
+        if let Some((_, gate)) = from.gates.iter().find(|(at, _)| *at == i) {
+            self.gates.push((self.names.len(), gate.clone()));
+        }
+        self.writes |= info.is_some_and(|i| i.flags.contains(CommandFlags::WRITE));
+        self.offsets.push(self.buf.len());
+        self.buf.extend_from_slice(bytes);
+        self.names.push(name.clone());
+        self.infos.push(info);
+    }
+
+    /// The error that refuses this batch on a shared connection, if any: a
+    /// command that changes the connection's state, or one that blocks
+    /// outside MULTI/EXEC.
+    pub(crate) fn shared_refusal(&self, atomic: bool) -> Option<Error> {
+        if let Some(e) = &self.needs_dedicated {
+            return Some(e.clone());
+        }
+        match &self.blocking {
+            Some(name) if !atomic => Some(blocking_refusal(name)),
+            _ => None,
+        }
+    }
+
+    /// The name of command `i`, for error messages.
+    pub(crate) fn name(&self, i: usize) -> CommandName {
+        self.names
+            .get(i)
+            .cloned()
+            .unwrap_or(CommandName::Static("?"))
+    }
+
+    pub(crate) fn check(&self) -> Result<()> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -119,7 +206,7 @@ impl Batch {
     }
 
     /// Sends the batch and returns one `Result` per command, in order.
-    async fn run(self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
+    pub(crate) async fn run(self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
         self.check()?;
         // Checked against the server when it is known (after the first connection).
         if let Some(server) = client.server() {
@@ -144,19 +231,17 @@ impl Batch {
         if let Some(name) = &self.blocking {
             // Inside MULTI/EXEC blocking commands do not block.
             if !atomic && !client.is_dedicated() {
-                return Err(Error::client(format!(
-                    "{} blocks, and in a pipeline it would hold the shared connection for its whole timeout; \
-                     send it on its own (it then runs on a side connection) or use a dedicated client",
-                    name.as_str()
-                )));
+                return Err(blocking_refusal(name));
             }
         }
         if self.writes && client.has_cache() {
             // Only a caching client pays for reading its commands back.
-            for cmd in commands_of(&self.buf, &self.offsets) {
-                if let Some(info) = routing::info_of(&cmd) {
+            for i in 0..self.len() {
+                if let Some(info) = self.infos.get(i).copied().flatten() {
                     if info.flags.contains(CommandFlags::WRITE) {
-                        client.note_write(info, &cmd);
+                        if let Some(cmd) = self.cmd(i) {
+                            client.note_write(info, &cmd);
+                        }
                     }
                 }
             }
@@ -236,20 +321,16 @@ impl Batch {
     }
 }
 
-/// Turns the replies of `MULTI, cmd.., EXEC` into the replies of the commands.
-/// The commands encoded back to back in `buf`, starting at `offsets`.
-fn commands_of<'b>(buf: &'b [u8], offsets: &'b [usize]) -> impl Iterator<Item = Cmd> + 'b {
-    let ends = offsets
-        .iter()
-        .skip(1)
-        .copied()
-        .chain(std::iter::once(buf.len()));
-    offsets
-        .iter()
-        .zip(ends)
-        .filter_map(move |(&start, end)| buf.get(start..end).and_then(Cmd::from_encoded))
+/// Why a pipeline holding the blocking command `name` cannot run on a shared connection.
+fn blocking_refusal(name: &CommandName) -> Error {
+    Error::client(format!(
+        "{} blocks, and in a pipeline it would hold the shared connection for its whole timeout; \
+         send it on its own (it then runs on a side connection) or use a dedicated client",
+        name.as_str()
+    ))
 }
 
+/// Turns the replies of `MULTI, cmd.., EXEC` into the replies of the commands.
 fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Value>> {
     let exec = values.pop().unwrap_or(Value::Nil);
     let mut queue_errors = Vec::new();
@@ -353,10 +434,10 @@ impl Pipeline {
         self.atomic
     }
 
-    /// The stacked commands, decoded back from the pipeline's buffer (for
-    /// clients that send them to several servers, such as a cluster client).
-    pub(crate) fn commands(&self) -> impl Iterator<Item = Cmd> + '_ {
-        commands_of(&self.batch.buf, &self.batch.offsets)
+    /// The stacked commands (for clients that send them on to several
+    /// servers, such as a cluster client).
+    pub(crate) fn batch(&self) -> &Batch {
+        &self.batch
     }
 
     /// Adds a command built elsewhere (a typed method's).
@@ -377,15 +458,6 @@ impl Pipeline {
             e.with_context(format!("command {} of {total} in the pipeline", i + 1))
         })
     }
-
-    /// The error recorded while stacking (an invalid or forbidden command), if any.
-    pub(crate) fn check(&self) -> Result<()> {
-        self.batch.check()?;
-        match &self.batch.needs_dedicated {
-            Some(e) => Err(e.clone()),
-            None => Ok(()),
-        }
-    }
 }
 
 impl Client {
@@ -399,115 +471,5 @@ impl Client {
     /// As for single requests: once sent, dropping the future discards the replies.
     pub async fn call_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
         pipeline.batch.clone().run(self, pipeline.atomic).await
-    }
-
-    /// Starts a typed pipeline: chain typed command methods, then
-    /// [`query`](TypedPipeline::query) for a tuple of their replies.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: tornadis::Client) -> tornadis::Result<()> {
-    /// use tornadis::Value;
-    /// let (set, n, raw): ((), i64, Value) = client
-    ///     .pipeline()
-    ///     .call_as::<(), _>(("SET", "n", 1))
-    ///     .call_as::<i64, _>(("INCRBY", "n", 9))
-    ///     .call(("GET", "n"))
-    ///     .query()
-    ///     .await?;
-    /// assert_eq!(n, 10);
-    /// # Ok(()) }
-    /// ```
-    pub fn pipeline(&self) -> TypedPipeline<'_, ()> {
-        TypedPipeline {
-            client: self,
-            batch: Batch::default(),
-            atomic: false,
-            _replies: PhantomData,
-        }
-    }
-}
-
-/// A pipeline whose reply types are tracked in its type: each command method
-/// adds one element to the tuple that [`query`](TypedPipeline::query) returns.
-#[must_use = "a pipeline does nothing until `query` is awaited"]
-pub struct TypedPipeline<'a, T> {
-    client: &'a Client,
-    batch: Batch,
-    atomic: bool,
-    _replies: PhantomData<fn() -> T>,
-}
-
-impl<T> std::fmt::Debug for TypedPipeline<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TypedPipeline")
-            .field("commands", &self.batch.names.len())
-            .field("atomic", &self.atomic)
-            .finish()
-    }
-}
-
-impl<'a, T> TypedPipeline<'a, T> {
-    /// Adds any command; its reply is kept as a [`Value`].
-    pub fn call<A: ToArgs>(self, args: A) -> TypedPipeline<'a, (T, Value)> {
-        self.call_as(args)
-    }
-
-    /// Adds any command; its reply is decoded as `R`.
-    pub fn call_as<R: FromValue, A: ToArgs>(self, args: A) -> TypedPipeline<'a, (T, R)> {
-        let mut cmd = Cmd::new();
-        args.write_args(&mut cmd);
-        self.execute(cmd)
-    }
-
-    /// Runs the pipeline as a MULTI/EXEC transaction. If a command is refused
-    /// while queuing, nothing runs and `query` fails with the reason.
-    pub fn atomic(mut self) -> Self {
-        self.atomic = true;
-        self
-    }
-
-    /// How many commands are stacked.
-    pub fn len(&self) -> usize {
-        self.batch.names.len()
-    }
-
-    /// True when no command is stacked.
-    pub fn is_empty(&self) -> bool {
-        self.batch.names.is_empty()
-    }
-}
-
-impl<'a, T: Replies> TypedPipeline<'a, T> {
-    /// Sends every command in one write and decodes the replies into a tuple.
-    ///
-    /// If a command fails (an error reply, or a reply that does not decode),
-    /// the error names it and its position; use [`Client::call_pipeline`]
-    /// to get every reply even when some fail.
-    ///
-    /// # Cancel safety
-    /// As for single requests: once sent, dropping the future discards the replies.
-    pub async fn query(self) -> Result<T::Flat> {
-        let names = self.batch.names.clone();
-        let replies = self.batch.run(self.client, self.atomic).await?;
-        let total = names.len();
-        let mut it = ReplyIter {
-            replies: replies.into_iter().zip(names).enumerate(),
-            total,
-        };
-        Ok(T::decode(&mut it)?.flatten())
-    }
-}
-
-impl<'a, T> Executor for TypedPipeline<'a, T> {
-    type Output<R: FromValue> = TypedPipeline<'a, (T, R)>;
-
-    fn execute<R: FromValue>(mut self, cmd: Cmd) -> TypedPipeline<'a, (T, R)> {
-        self.batch.push(&cmd);
-        TypedPipeline {
-            client: self.client,
-            batch: self.batch,
-            atomic: self.atomic,
-            _replies: PhantomData,
-        }
     }
 }

@@ -8,11 +8,13 @@
 use std::marker::PhantomData;
 
 use crate::client::Client;
+use crate::cluster::ClusterClient;
 use crate::cmd::Cmd;
 use crate::error::Result;
 use crate::executor::Executor;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Pipeline, PipelineTarget, Sealed, Target};
 use crate::resp::Value;
+use crate::testing::MockClient;
 use crate::value::FromValue;
 
 /// A command built by a typed method, with its reply type: what the methods
@@ -89,7 +91,7 @@ impl Executor for CmdBuilder {
 /// ```
 #[must_use = "a pipeline does nothing until `query` is awaited"]
 pub struct PipelineOf<'a, R> {
-    client: &'a Client,
+    target: Target<'a>,
     pipeline: Pipeline,
     _replies: PhantomData<fn() -> R>,
 }
@@ -135,7 +137,10 @@ impl<'a, R: FromValue> PipelineOf<'a, R> {
     /// # Cancel safety
     /// As for single requests: once sent, dropping the future discards the replies.
     pub async fn query(&self) -> Result<Vec<R>> {
-        let replies = self.client.call_pipeline(&self.pipeline).await?;
+        let replies = self
+            .target
+            .run(self.pipeline.batch().clone(), self.pipeline.is_atomic())
+            .await?;
         replies
             .into_iter()
             .enumerate()
@@ -144,15 +149,38 @@ impl<'a, R: FromValue> PipelineOf<'a, R> {
     }
 }
 
+impl<'a, R> PipelineOf<'a, R> {
+    pub(crate) fn on(target: Target<'a>) -> Self {
+        PipelineOf {
+            target,
+            pipeline: Pipeline::new(),
+            _replies: PhantomData,
+        }
+    }
+}
+
 impl Client {
     /// Starts a pipeline of commands with one reply type, built in a loop:
     /// see [`PipelineOf`].
     pub fn pipeline_of<R: FromValue>(&self) -> PipelineOf<'_, R> {
-        PipelineOf {
-            client: self,
-            pipeline: Pipeline::new(),
-            _replies: PhantomData,
-        }
+        PipelineOf::on(self.target())
+    }
+}
+
+impl ClusterClient {
+    /// Starts a pipeline of commands with one reply type, built in a loop:
+    /// see [`PipelineOf`]. Each command goes to the node serving its keys,
+    /// one batch per node, and the replies come back in the order of the pushes.
+    pub fn pipeline_of<R: FromValue>(&self) -> PipelineOf<'_, R> {
+        PipelineOf::on(self.target())
+    }
+}
+
+impl MockClient {
+    /// Starts a pipeline of commands with one reply type, built in a loop:
+    /// see [`PipelineOf`]. The commands are answered from the script, in order.
+    pub fn pipeline_of<R: FromValue>(&self) -> PipelineOf<'_, R> {
+        PipelineOf::on(self.target())
     }
 }
 
@@ -171,9 +199,10 @@ impl<'p> Executor for &'p mut Pipeline {
 }
 
 impl Pipeline {
-    /// Runs the pipeline on `client` and decodes the replies, as one array,
-    /// into `T`: a tuple for a fixed set of commands, a `Vec` for many of one
-    /// type.
+    /// Runs the pipeline on `client` (any [`PipelineTarget`]: a client, a
+    /// pooled client, a cluster client or a mock) and decodes the replies,
+    /// as one array, into `T`: a tuple for a fixed set of commands, a `Vec`
+    /// for many of one type.
     ///
     /// An error reply of any command fails the query, naming the command and
     /// its place; [`Client::call_pipeline`] keeps every reply instead.
@@ -196,8 +225,14 @@ impl Pipeline {
     ///
     /// # Cancel safety
     /// As for single requests: once sent, dropping the future discards the replies.
-    pub async fn query_as<T: FromValue>(&self, client: &Client) -> Result<T> {
-        let replies = client.call_pipeline(self).await?;
+    pub async fn query_as<T: FromValue>(
+        &self,
+        client: &(impl PipelineTarget + ?Sized),
+    ) -> Result<T> {
+        let replies = client
+            .target()
+            .run(self.batch().clone(), self.is_atomic())
+            .await?;
         let values = replies
             .into_iter()
             .enumerate()

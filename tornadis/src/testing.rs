@@ -50,10 +50,10 @@
 //! ```
 //!
 //! What the double does not do: it runs no Redis logic (a `SET` does not make
-//! a later `GET` return the value unless the test scripts it), and typed
-//! pipelines ([`TypedPipeline`](crate::TypedPipeline)) are tied to a real
-//! [`Client`](crate::Client), so code that builds one cannot run on it.
-//! Behaviour tests of tornadis itself use real servers; this module exists
+//! a later `GET` return the value unless the test scripts it), and its
+//! pipelines ([`MockClient::pipeline`], [`MockClient::pipeline_of`],
+//! [`MockClient::call_pipeline`]) answer their commands one by one from the
+//! script: an atomic one is not all-or-nothing. Behaviour tests of tornadis itself use real servers; this module exists
 //! for the users of the library.
 
 use std::collections::VecDeque;
@@ -240,6 +240,51 @@ impl MockClient {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         MockRequest::new(self, cmd)
+    }
+
+    /// Runs a raw [`Pipeline`](crate::Pipeline) as
+    /// [`Client::call_pipeline`](crate::Client::call_pipeline) does: each
+    /// command is recorded and answered in order, as [`call`](MockClient::call)
+    /// answers it, and an error reply is that command's `Err` only. An
+    /// atomic pipeline is answered the same way (`MULTI` and `EXEC` are not
+    /// recorded, and nothing is rolled back).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> tornadis::Result<()> {
+    /// use tornadis::{testing::MockClient, Commands, Value};
+    /// let mock = MockClient::new();
+    /// mock.push_reply(Value::SimpleString("OK".into())).push_reply(Value::Integer(2));
+    /// let ((), n): ((), i64) = mock.pipeline().set("a", 1).incr("n").query().await?;
+    /// assert_eq!(n, 2);
+    /// assert_eq!(mock.calls()[1].to_strings(), ["INCR", "n"]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_pipeline(&self, pipeline: &crate::Pipeline) -> Result<Vec<Result<Value>>> {
+        self.run_batch(pipeline.batch(), pipeline.is_atomic())
+    }
+
+    /// The replies to the commands of `batch`, in order.
+    pub(crate) fn run_batch(
+        &self,
+        batch: &crate::pipeline::Batch,
+        _atomic: bool,
+    ) -> Result<Vec<Result<Value>>> {
+        batch.check()?;
+        Ok((0..batch.len())
+            .map(|i| {
+                let name = batch.name(i);
+                let reply = match batch.cmd(i) {
+                    Some(cmd) => self.answer(&cmd),
+                    None => Err(Error::protocol("a pipeline command could not be read back")),
+                };
+                match reply {
+                    Ok(Value::Error(e)) => Err(name.attach(Error::from_server(e))),
+                    Ok(v) => Ok(v),
+                    Err(e) => Err(name.attach(e)),
+                }
+            })
+            .collect())
     }
 
     /// Records `cmd` and finds its reply.

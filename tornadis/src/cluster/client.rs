@@ -17,7 +17,6 @@ use crate::command_info::{CommandFlags, CommandInfo};
 use crate::config::{Config, ServerAddr};
 use crate::error::{Error, ErrorKind, Result};
 use crate::executor::Executor;
-use crate::pipeline::Pipeline;
 use crate::resp::Value;
 use crate::value::{FromValue, ToArgs};
 
@@ -86,60 +85,6 @@ impl ClusterClient {
         let mut cmd = Cmd::new();
         args.write_args(&mut cmd);
         self.execute(cmd)
-    }
-
-    /// Runs a raw [`Pipeline`] on the cluster: every command is routed by its
-    /// own keys, the commands for one node go out together on that node's
-    /// connection, and the replies come back in the pipeline's order, each
-    /// its own `Result` (redirects are followed per command).
-    ///
-    /// An atomic pipeline (MULTI/EXEC) must have all its keys in one slot; it
-    /// runs on that slot's primary.
-    ///
-    /// ```no_run
-    /// # async fn demo(cluster: tornadis::cluster::ClusterClient) -> tornadis::Result<()> {
-    /// let mut pipe = tornadis::Pipeline::new();
-    /// pipe.stack_call(("SET", "a", 1)).stack_call(("SET", "b", 2)).stack_call(("MGET", "a", "b"));
-    /// let replies = cluster.call_pipeline(&pipe).await?;
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Cancel safety
-    /// Dropping the future never desyncs a node connection; commands already
-    /// sent may still run.
-    pub async fn call_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
-        pipeline.check()?;
-        let cmds: Vec<Cmd> = pipeline.commands().collect();
-        if pipeline.is_atomic() {
-            let mut slot: Option<u16> = None;
-            for cmd in &cmds {
-                let Some(info) = routing::info_of(cmd) else {
-                    continue;
-                };
-                let args: Vec<&[u8]> = cmd.arg_slices().collect();
-                for p in key_positions(info, &args) {
-                    let s = key_slot(args.get(p).copied().unwrap_or_default());
-                    if slot.is_some_and(|first| first != s) {
-                        return Err(Error::client(
-                            "a transaction's keys must all hash to one slot in a cluster (CROSSSLOT); \
-                             give them a common {hash tag}",
-                        ));
-                    }
-                    slot = Some(s);
-                }
-            }
-            let node = match slot {
-                Some(s) => {
-                    let topology = self.ensure_topology().await?;
-                    let (addr, _) = self.target(&topology, s, false)?;
-                    self.node(&addr, false)?
-                }
-                None => self.any_primary().await?,
-            };
-            return node.call_pipeline(pipeline).await;
-        }
-        let calls: Vec<_> = cmds.into_iter().map(|cmd| self.run(cmd)).collect();
-        Ok(super::multi::join_all(calls).await)
     }
 
     /// Reads the slot map now (it is otherwise read on first use, on

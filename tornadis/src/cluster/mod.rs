@@ -9,6 +9,7 @@
 //! - `redirect`: following `MOVED`/`ASK`, retrying `TRYAGAIN`/`CLUSTERDOWN`;
 //! - `refresh`: reading and installing the slot map;
 //! - `request`: [`ClusterRequest`], the future of one command;
+//! - `pipeline`: pipelines, one batch per node, replies in the caller's order;
 //! - `multi`: commands sent to several nodes (multi-key splits, all-primaries fan-out);
 //! - `pubsub`: [`ClusterPubSub`], shard channels on the nodes that own them;
 //! - `messages`: [`ClusterMessages`], its merged messages as a `Stream`;
@@ -26,11 +27,17 @@
 //!   primary; the reply is the first primary's when all succeed, or the first error.
 //! - `DBSIZE` and `KEYS` go to every primary too: counts are summed, key lists joined.
 //! - Other keyless commands (`PING`, `INFO`, `TIME`, `PUBLISH`, ...) go to one primary.
+//! - Pipelines ([`ClusterClient::pipeline`], [`ClusterClient::pipeline_of`],
+//!   [`ClusterClient::call_pipeline`]): each command is routed as above; the
+//!   commands for one node go out as one batch on its connection, the
+//!   replies come back in the caller's order, and a redirected command is
+//!   sent again on its own. A MULTI/EXEC pipeline runs only within one slot.
 
 mod builder;
 mod client;
 mod messages;
 mod multi;
+mod pipeline;
 mod pubsub;
 mod redirect;
 mod refresh;

@@ -45,15 +45,7 @@ pub(super) async fn keyless(
     cmd: &Cmd,
 ) -> Result<Value> {
     let facts = &info.routing;
-    let mergeable = facts.response_policy != Some(ResponsePolicy::Special);
-    let targets = match facts.request_policy {
-        _ if !mergeable => None,
-        Some(RequestPolicy::AllNodes) => Some(true),
-        Some(RequestPolicy::AllShards) => Some(false),
-        _ if info.flags.contains(CommandFlags::ALL_NODES) => Some(false),
-        _ => None,
-    };
-    let Some(replicas_too) = targets else {
+    let Some(replicas_too) = targets(info) else {
         return cluster.any_primary().await?.call(cmd).await;
     };
     let topology = cluster.ensure_topology().await?;
@@ -69,6 +61,24 @@ pub(super) async fn keyless(
     }
     let replies = join_all(calls).await;
     merge(facts.response_policy, replies)
+}
+
+/// Where a keyless command goes by the table: every node (`Some(true)`),
+/// every primary (`Some(false)`) or one primary (`None`).
+fn targets(info: &CommandInfo) -> Option<bool> {
+    let facts = &info.routing;
+    match facts.request_policy {
+        _ if facts.response_policy == Some(ResponsePolicy::Special) => None,
+        Some(RequestPolicy::AllNodes) => Some(true),
+        Some(RequestPolicy::AllShards) => Some(false),
+        _ if info.flags.contains(CommandFlags::ALL_NODES) => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether a keyless command goes to more than one node.
+pub(super) fn fans_out(info: &CommandInfo) -> bool {
+    targets(info).is_some()
 }
 
 /// One reply from the replies of several nodes, by the response policy

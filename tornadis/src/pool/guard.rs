@@ -14,8 +14,9 @@ use crate::client::Client;
 /// A [`Client`] lent by a [`ClientPool`](super::ClientPool); it goes back to
 /// the pool when this guard is dropped.
 ///
-/// It derefs to [`Client`], so `call` and the typed methods of
-/// [`Commands`](crate::Commands) work on it directly:
+/// It derefs to [`Client`], so `call`, the typed methods of
+/// [`Commands`](crate::Commands) and pipelines (`guard.pipeline()`; it is a
+/// [`PipelineTarget`](crate::PipelineTarget) itself) work on it directly:
 ///
 /// ```no_run
 /// # async fn demo(pool: tornadis::ClientPool) -> tornadis::Result<()> {
