@@ -532,6 +532,10 @@ def render_file(group: str, cmds: list[dict]) -> str:
     head = (f"# The {group} commands. Structural facts are refreshed by tools/generate.py;\n"
             "# summaries, methods, replies and variants are written by hand (see README.md).\n\n"
             f"group = {toml_str(group)}\n")
+    # The group's overview (its documentation page) is written by hand: keep it.
+    doc = read_toml(COMMANDS_DIR / f"{group}.toml").get("doc")
+    if doc is not None:
+        head += f"doc = '''\n{doc.strip()}\n'''\n"
     return head + "".join("\n" + render_command(c) for c in cmds)
 
 

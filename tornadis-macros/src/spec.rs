@@ -12,6 +12,8 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct File {
     pub group: String,
+    /// The group's overview, shown on its documentation page (FORMAT.md "Files").
+    pub doc: Option<String>,
     #[serde(default)]
     pub command: Vec<Spanned<Command>>,
 }

@@ -15,6 +15,29 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Finding a method
+//! Every command of Redis and Valkey has a typed method on [`Commands`]
+//! (`use tornadis::Commands;`), generated from the spec table:
+//! `client.zadd("board", (120.0, "ada"))`, `client.set_with("k", "v",
+//! SetOptions::new().nx().ex(60))`. To find one:
+//! - **by data type**: the group pages of [`commands`] —
+//!   [`string`](commands::string), [`hash`](commands::hash),
+//!   [`list`](commands::list), [`set`](commands::set),
+//!   [`sorted_set`](commands::sorted_set), [`stream`](commands::stream),
+//!   [`pubsub`](commands::pubsub), [`generic`](commands::generic) (keys),
+//!   [`scripting`](commands::scripting), [`server`](commands::server),
+//!   [`cluster`](commands::cluster) and the others — each a table from a
+//!   command to its method, `_with` form, variants and versions, with the
+//!   group's options builders;
+//! - **by Redis name**: search these docs for `ZADD` or `CLIENT_KILL`
+//!   (each method carries its command's name as a search alias);
+//! - **by rule**: the name in lower case with `_` for spaces and dashes;
+//!   optional arguments on the `_with` form's builder; another reply shape is
+//!   a variant named after its option (`zrange_withscores`). See
+//!   [`commands`](commands#finding-a-method) for the details.
+//!
+//! A command the table lacks goes through [`Client::call`] with any arguments.
+//!
 //! ## Layout
 //! - [`resp`]: the wire format — [`Value`], the decoder and the encoder.
 //! - [`value`]: [`ToArg`]/[`ToArgs`] (Rust values as arguments) and [`FromValue`] (replies as Rust values).

@@ -84,7 +84,8 @@ pub fn options(m: &Method) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, Default)]
-        pub struct #name { #(#fields: ::tornadis::Cmd),* }
+        // `pub(super)`: the methods of `Commands`, one module up, read them.
+        pub struct #name { #(pub(super) #fields: ::tornadis::Cmd),* }
 
         impl #name {
             /// No optional arguments.

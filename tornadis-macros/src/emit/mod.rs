@@ -1,5 +1,6 @@
 //! Stage 3: the checked table as Rust code.
 
+mod groups;
 mod info;
 mod items;
 mod methods;
@@ -9,7 +10,7 @@ mod values;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Kind, Table};
+use crate::model::Table;
 
 /// Everything `commands!()` expands to. `files` are the absolute paths of
 /// the spec files, included so that editing one rebuilds the invoking crate.
@@ -23,22 +24,7 @@ pub fn table(t: &Table, files: &[String]) -> TokenStream {
         .commands
         .iter()
         .flat_map(|c| c.methods.iter().map(move |m| methods::method(c, m)));
-    let options = t
-        .commands
-        .iter()
-        .flat_map(|c| &c.methods)
-        .map(items::options);
-    let enums = t.commands.iter().flat_map(|c| {
-        let method = c
-            .methods
-            .first()
-            .map(|m| m.name.clone())
-            .unwrap_or_default();
-        c.enums.iter().map(move |e| match &e.kind {
-            Kind::OneOf { .. } => items::oneof_enum(e, &method),
-            _ => quote!(),
-        })
-    });
+    let groups = groups::modules(t);
     let metadata = info::metadata(t);
     quote! {
         #(#includes)*
@@ -51,6 +37,10 @@ pub fn table(t: &Table, files: &[String]) -> TokenStream {
         /// pipeline with one more reply. A command with optional arguments
         /// has two methods: `set(key, value)` and `set_with(key, value, options)`
         /// taking its options builder.
+        ///
+        /// To browse the methods by data type, see the group modules of
+        /// [`commands`](self): each lists its commands with their methods,
+        /// variants and versions, and holds their options builders.
         ///
         /// Arguments are encoded when the method is called; an argument that
         /// cannot be sent (an empty list where Redis needs one value or more,
@@ -67,8 +57,7 @@ pub fn table(t: &Table, files: &[String]) -> TokenStream {
 
         impl<E: ::tornadis::Executor> Commands for E {}
 
-        #(#options)*
-        #(#enums)*
+        #groups
         #metadata
     }
 }

@@ -32,12 +32,25 @@ pub struct Source {
 #[derive(Debug)]
 pub struct Table {
     pub commands: Vec<Command>,
+    /// The groups, in file-name order.
+    pub groups: Vec<Group>,
+}
+
+/// One spec file's group: its name and overview.
+#[derive(Debug)]
+pub struct Group {
+    pub name: String,
+    /// The Rust module the group's page and types live in (`sorted_set`).
+    pub module: String,
+    pub doc: Option<String>,
 }
 
 /// One command with its metadata and typed methods.
 #[derive(Debug)]
 pub struct Command {
     pub name: String,
+    /// The one-line summary, as written in the table.
+    pub summary: String,
     /// The static holding its `CommandInfo`, e.g. `INFO_CLIENT_KILL`.
     pub info_ident: String,
     /// The primary method, unless `skip_method`.
@@ -123,6 +136,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 pub fn build(sources: &[Source]) -> Result<Table, Vec<String>> {
     let mut errs = Vec::new();
     let mut commands = Vec::new();
+    let mut groups = Vec::new();
     for src in sources {
         let file = match spec::parse(&src.text) {
             Ok(f) => f,
@@ -141,6 +155,17 @@ pub fn build(sources: &[Source]) -> Result<Table, Vec<String>> {
                 "{}:1: group `{}` does not match the file name (expected `{stem}`)",
                 src.display, file.group
             ));
+        }
+        match names::snake(&file.group).filter(|m| !names::is_reserved(m)) {
+            Some(module) => groups.push(Group {
+                name: file.group.clone(),
+                module,
+                doc: file.doc.clone(),
+            }),
+            None => errs.push(format!(
+                "{}:1: group `{}` cannot name a Rust module",
+                src.display, file.group
+            )),
         }
         for c in &file.command {
             let at = format!(
@@ -162,7 +187,7 @@ pub fn build(sources: &[Source]) -> Result<Table, Vec<String>> {
     }
     let mut commands: Vec<Command> = commands.into_iter().map(|(_, c)| c).collect();
     commands.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Table { commands })
+    Ok(Table { commands, groups })
 }
 
 /// Checks names that must be unique across the whole table.
@@ -301,8 +326,9 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
         } else {
             format!("Valkey documentation: <https://valkey.io/commands/{page}/>.")
         };
+        let module = names::snake(group).unwrap_or_default();
         let mut d = format!(
-            "{summary}\n\n`{line}`\n\nAvailable on {}; group `{group}`. {site}",
+            "{summary}\n\n`{line}`\n\nAvailable on {}; group [`{group}`](self::{module}). {site}",
             avail.describe(),
         );
         for (count, list) in args::counters(args) {
@@ -455,6 +481,7 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
     }
     Some(Command {
         name: c.name.clone(),
+        summary: c.summary.trim().to_string(),
         info_ident,
         method: (!c.skip_method).then_some(primary),
         group: group.to_string(),
