@@ -8,8 +8,8 @@
 //! The commands are grouped as the spec table groups them, one module per
 //! group: [`string`], [`hash`], [`list`], [`set`], [`sorted_set`],
 //! [`stream`], [`pubsub`], [`scripting`], [`generic`] (keys of any type),
-//! [`geo`], [`hyperloglog`], [`bitmap`], [`transactions`], [`connection`],
-//! [`server`], [`cluster`] and [`sentinel`]. Each page opens with an
+//! [`geo`], [`hyperloglog`], [`bitmap`], [`vector`] (Redis 8),
+//! [`transactions`], [`connection`], [`server`], [`cluster`] and [`sentinel`]. Each page opens with an
 //! overview, lists every command of its group with its methods (the plain
 //! form, the `_with` form, the reply-shape variants), what it does and the
 //! first Redis and Valkey versions that have it, and holds the options
