@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tornadis::cluster::{key_slot, ClusterClient, ReadFrom};
 use tornadis::{Commands, Value};
-use tornadis_tests::RedisCluster;
+use tornadis_tests::{RedisCluster, ServerKind};
 
 /// One cluster test at a time.
 static SERIAL: Mutex<()> = Mutex::const_new(());
@@ -417,4 +417,48 @@ async fn recovers_from_a_frozen_primary_with_default_settings() {
     // Writes too, on the promoted replica.
     c.set(key, 2).await.unwrap();
     drop(frozen);
+}
+
+/// Typed commands are checked against each node's own server, even the
+/// first command a node gets (its connection opens first to learn it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_node_checks_typed_commands_before_its_first_send() {
+    let _serial = SERIAL.lock().await;
+    let cluster = RedisCluster::start();
+    // One seed: the other nodes have no connection until a command needs one.
+    let c = ClusterClient::builder()
+        .seed(&cluster.addrs()[0])
+        .build()
+        .unwrap();
+    // Keys on every primary, each the first command its node gets.
+    let keys: Vec<String> = (0..30).map(|i| format!("gate:{i}")).collect();
+    let primaries: std::collections::HashSet<_> = keys
+        .iter()
+        .filter_map(|k| cluster.primary_for_slot(key_slot(k.as_bytes())))
+        .collect();
+    assert_eq!(primaries.len(), 3, "the keys reach every primary");
+    for key in &keys {
+        let reply = c.hgetex::<String>(key.as_str(), ["f"]).await;
+        match cluster.node(0).kind() {
+            ServerKind::Redis => {
+                let err = reply.unwrap_err();
+                assert!(err.is_client(), "{key}: {err}");
+                assert!(
+                    err.detail().starts_with(
+                        "HGETEX needs Redis >= 8.0.0 or Valkey >= 9.0.0; this server is Redis 7.0.15"
+                    ),
+                    "{err}"
+                );
+            }
+            ServerKind::Valkey => assert_eq!(reply.unwrap(), [None]),
+        }
+    }
+    if cluster.node(0).kind() == ServerKind::Redis {
+        let sent: usize = cluster
+            .nodes()
+            .iter()
+            .filter(|n| n.cli(&["INFO", "commandstats"]).contains("cmdstat_hgetex"))
+            .count();
+        assert_eq!(sent, 0, "no node was sent HGETEX");
+    }
 }

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Mutex;
 use tornadis::sentinel::SentinelClient;
+use tornadis::value::FieldTtl;
 use tornadis::{Client, Commands, Config, ErrorKind, ServerAddr, Value};
-use tornadis_tests::SentinelGroup;
+use tornadis_tests::{SentinelGroup, ServerKind};
 
 /// The (value, time received) of every acknowledged INCR, per writer.
 type Acks = Vec<Vec<(i64, Instant)>>;
@@ -587,4 +588,53 @@ async fn switch_notices_drop_the_connection_of_their_service_only() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(primary.connection_count(), 3);
+}
+
+/// The primary and replica clients learn their server's kind and version in
+/// the handshake, and typed methods are checked against it before sending,
+/// as on any client; `&SentinelClient` checks against the primary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_connections_learn_the_server_and_check_typed_methods() {
+    let _serial = SERIAL.lock().await;
+    let group = SentinelGroup::start();
+    let sentinel = client(&group);
+    let primary = sentinel.primary();
+    let replica = sentinel.replica().unwrap();
+    let kind = group.primary().kind();
+    for (who, c) in [("primary", &primary), ("replica", &replica)] {
+        // The first typed command waits for the handshake, then is checked
+        // (HTTL reads, so the replica runs it too).
+        let reply = c.httl("h", ["f"]).await;
+        let server = c.server().expect("the handshake reports the server");
+        match kind {
+            ServerKind::Redis => {
+                assert_eq!(server.kind, tornadis::command_info::ServerKind::Redis);
+                let err = reply.unwrap_err();
+                assert!(err.is_client(), "{who}: {err}");
+                let expected = format!(
+                    "HTTL needs Redis >= 7.4.0 or Valkey >= 9.0.0; this server is {server}"
+                );
+                assert!(err.detail().starts_with(&expected), "{who}: {err}");
+            }
+            ServerKind::Valkey => {
+                assert_eq!(server.kind, tornadis::command_info::ServerKind::Valkey);
+                assert_eq!(reply.unwrap(), [FieldTtl::NoSuchField], "{who}");
+            }
+        }
+    }
+    let through_sentinel = (&sentinel).hgetdel::<String>("h", ["f"]).await;
+    match kind {
+        ServerKind::Redis => {
+            assert!(through_sentinel.unwrap_err().is_client());
+            let sent = |node: &tornadis_tests::RedisServer| {
+                let stats = node.cli(&["INFO", "commandstats"]);
+                stats.contains("cmdstat_httl") || stats.contains("cmdstat_hgetdel")
+            };
+            assert!(
+                !sent(group.primary()) && !sent(group.replica()),
+                "nothing was sent"
+            );
+        }
+        ServerKind::Valkey => assert_eq!(through_sentinel.unwrap(), [None]),
+    }
 }

@@ -34,6 +34,19 @@ impl Client {
         )
     }
 
+    /// Opens the connection first when the server is not known yet and
+    /// `cmd` is a typed command that needs more than every server has, so
+    /// that [`check_server`](Self::check_server) can check even the first
+    /// command this client sends (a cluster's node, reached through its raw
+    /// path, would otherwise send it unchecked). A connection error is returned as is.
+    pub(crate) async fn learn_server(&self, cmd: &Cmd) -> Result<()> {
+        let unknown = self.server().is_none() && !self.is_connected();
+        if unknown && self.config().autoconnect && cmd.gate().is_some_and(|g| !g.is_baseline()) {
+            self.connect().await?;
+        }
+        Ok(())
+    }
+
     /// Fails `cmd` when the server it would go to is known to lack what it
     /// sends (see [`server`](Self::server)).
     pub(crate) fn check_server(&self, cmd: &Cmd) -> Result<()> {

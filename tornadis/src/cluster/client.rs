@@ -207,13 +207,17 @@ impl ClusterClient {
         let Some(info) = routing::info_of(&cmd) else {
             return self.any_primary().await?.call(&cmd).await;
         };
-        if cmd.gate().is_some() {
-            self.any_primary().await?.check_server(&cmd)?;
-        }
         let args: Vec<&[u8]> = cmd.arg_slices().collect();
         let positions = key_positions(info, &args);
         let read = info.flags.contains(CommandFlags::READONLY);
         if positions.is_empty() {
+            // A keyed command is checked by the node it goes to; a keyless
+            // one by a primary first (and by each node it goes to).
+            if cmd.gate().is_some() {
+                let primary = self.any_primary().await?;
+                primary.learn_server(&cmd).await?;
+                primary.check_server(&cmd)?;
+            }
             return super::multi::keyless(self, info, &cmd).await;
         }
         let slots: Vec<u16> = positions

@@ -57,6 +57,7 @@ pub(super) async fn keyless(
     let mut calls = Vec::new();
     for addr in addrs {
         let node = cluster.node(&addr, false)?;
+        node.check_server(cmd)?;
         calls.push(async move { node.call(cmd).await });
     }
     let replies = join_all(calls).await;

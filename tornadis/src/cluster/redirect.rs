@@ -27,12 +27,18 @@ impl ClusterClient {
         let started = Instant::now();
         loop {
             let node = self.node(&addr, readonly)?;
-            // Each node's own kind and version decide, once it has connected.
-            node.check_server(cmd)?;
-            let reply = if asking {
-                asking_call(&node, cmd).await
-            } else {
-                node.call(cmd).await
+            // Each node's own kind and version decide: a node without a
+            // connection yet opens it first to learn them.
+            let reply = match node.learn_server(cmd).await {
+                Err(e) => Err(e),
+                Ok(()) => {
+                    node.check_server(cmd)?;
+                    if asking {
+                        asking_call(&node, cmd).await
+                    } else {
+                        node.call(cmd).await
+                    }
+                }
             };
             let error = match reply {
                 Ok(v) => return Ok(v),
