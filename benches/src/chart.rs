@@ -20,6 +20,7 @@ fn colour(peer: Peer) -> &'static str {
         Peer::Tornadis => "#d95f02",
         Peer::RedisRs => "#7570b3",
         Peer::Fred => "#1b9e77",
+        Peer::Deadpool => "#e7298a",
     }
 }
 

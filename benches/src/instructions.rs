@@ -45,13 +45,17 @@ pub fn valgrind_available() -> bool {
 }
 
 /// The workloads whose instructions are counted: the sequential, the
-/// 64-task concurrent and the pipeline workloads (`large` costs the kernel
-/// copying a mebibyte, which callgrind does not see; the others would make
-/// the harness run longer for little).
+/// 64-task concurrent, the pipeline and the pool workloads (`large` costs
+/// the kernel copying a mebibyte, which callgrind does not see;
+/// `concurrent-512` would make the harness run longer for little).
 pub fn counted(workload: Workload) -> bool {
     matches!(
         workload,
-        Workload::SeqTcp | Workload::SeqUnix | Workload::Concurrent(64) | Workload::Pipeline
+        Workload::SeqTcp
+            | Workload::SeqUnix
+            | Workload::Concurrent(64)
+            | Workload::Pipeline
+            | Workload::Pool
     )
 }
 

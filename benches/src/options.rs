@@ -72,7 +72,8 @@ OPTIONS:
     --workloads LIST      comma-separated: seq, seq-tcp, seq-unix, concurrent,
                           concurrent-64, concurrent-512, pipeline, pool, large
                           (env BENCH_WORKLOADS; default all)
-    --clients LIST        comma-separated: tornadis, redis-rs, fred (env BENCH_CLIENTS; default all)
+    --clients LIST        comma-separated: tornadis, redis-rs, fred, deadpool-redis (`pool`
+                          only) (env BENCH_CLIENTS; default all)
     --tornadis-pool MODE  how tornadis runs `pool`: client-pool (its ClientPool, a client
                           borrowed per command; default) or round-robin (8 shared
                           Clients in turn) (env BENCH_TORNADIS_POOL)

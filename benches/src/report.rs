@@ -212,14 +212,15 @@ pub fn ratios_table(summaries: &[Summary], workloads: &[Workload]) -> String {
         }
     };
     let mut out = String::new();
-    out.push_str("| workload | ops/s vs redis-rs | ops/s vs fred | CPU/op vs redis-rs | CPU/op vs fred | target | verdict |\n");
-    out.push_str("|---|---|---|---|---|---|---|\n");
+    out.push_str("| workload | ops/s vs redis-rs | ops/s vs fred | ops/s vs deadpool-redis | CPU/op vs redis-rs | CPU/op vs fred | CPU/op vs deadpool-redis | target | verdict |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for &w in workloads {
         let Some(t) = find(w, Peer::Tornadis) else {
             continue;
         };
         let r = find(w, Peer::RedisRs);
         let f = find(w, Peer::Fred);
+        let d = find(w, Peer::Deadpool);
         let speed = |p: Option<&Summary>| p.map_or(f64::NAN, |p| ratio(t.ops.median, p.ops.median));
         let cpu =
             |p: Option<&Summary>| p.map_or(f64::NAN, |p| ratio(t.cpu_us.median, p.cpu_us.median));
@@ -254,11 +255,13 @@ pub fn ratios_table(summaries: &[Summary], workloads: &[Workload]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {w} | {} | {} | {} | {} | {want} | {verdict} |",
+            "| {w} | {} | {} | {} | {} | {} | {} | {want} | {verdict} |",
             fmt(speed(r)),
             fmt(speed(f)),
+            fmt(speed(d)),
             fmt(cpu(r)),
             fmt(cpu(f)),
+            fmt(cpu(d)),
         );
     }
     out

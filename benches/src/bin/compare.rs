@@ -163,7 +163,7 @@ fn timed(
     let mut runs = Vec::new();
     for &workload in &opts.workloads {
         for rep in 0..opts.reps {
-            for &peer in &opts.peers {
+            for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
                 let sample = opts.runtime.build()?.block_on(peer.run(workload, target))?;
                 eprintln!(
                     "{workload:>15} {peer:>9} #{rep}: {:>9} ops/s  p50 {:>8.1} µs  p99 {:>8.1} µs  CPU {:>6.2} µs/op",
@@ -233,7 +233,7 @@ fn instruction_counts(exe: &Path, opts: &Options, t: &Target) -> Result<String, 
             (Flavor::MultiThread, instructions::MULTI_THREAD_REPS),
             (Flavor::CurrentThread, 1),
         ] {
-            for &peer in &opts.peers {
+            for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
                 let mut run = child_run(workload, peer, opts, t, opts.sizes);
                 run.runtime = runtime;
                 let count = instructions::count(exe, &run, &out_dir, reps)?;
@@ -286,7 +286,7 @@ fn peak_memory(opts: &Options, t: &Target) -> Result<String, String> {
     let workload = Workload::Concurrent(512);
     let mut reports: Vec<(Peer, ChildReport)> = Vec::new();
     for _ in 0..opts.reps {
-        for &peer in &opts.peers {
+        for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
             let (r, _) = child_run(workload, peer, opts, t, opts.sizes).spawn(&exe, &[])?;
             eprintln!(
                 "{workload:>15} {peer:>9}: peak RSS {:.1} MiB ({:.1} MiB before connecting)",
@@ -303,7 +303,7 @@ fn peak_memory(opts: &Options, t: &Target) -> Result<String, String> {
         opts.sizes.ops_per_task,
         opts.reps
     );
-    for &peer in &opts.peers {
+    for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
         let mine: Vec<&ChildReport> = reports
             .iter()
             .filter(|(p, _)| *p == peer)

@@ -7,6 +7,7 @@
 //! (a GET must return the stored value's length) so that a client that
 //! returned nothing quickly could not win.
 
+pub mod deadpool;
 pub mod fred;
 pub mod redis_rs;
 pub mod tornadis;
@@ -29,11 +30,13 @@ pub enum Peer {
     RedisRs,
     /// The `fred` crate.
     Fred,
+    /// deadpool-redis, an exclusive pool of redis-rs connections (`pool` only).
+    Deadpool,
 }
 
 impl Peer {
     /// The order runs are interleaved in: A B C A B C ...
-    pub const ALL: [Peer; 3] = [Peer::Tornadis, Peer::RedisRs, Peer::Fred];
+    pub const ALL: [Peer; 4] = [Peer::Tornadis, Peer::RedisRs, Peer::Fred, Peer::Deadpool];
 
     /// The name used in tables and on the chart.
     pub fn name(&self) -> &'static str {
@@ -41,6 +44,16 @@ impl Peer {
             Peer::Tornadis => "tornadis",
             Peer::RedisRs => "redis-rs",
             Peer::Fred => "fred",
+            Peer::Deadpool => "deadpool-redis",
+        }
+    }
+
+    /// Whether this client runs `workload` (deadpool-redis runs only `pool`,
+    /// where it is the exclusive-pool peer of tornadis's `ClientPool`).
+    pub fn runs(&self, workload: Workload) -> bool {
+        match self {
+            Peer::Deadpool => workload == Workload::Pool,
+            _ => true,
         }
     }
 
@@ -50,6 +63,7 @@ impl Peer {
             Peer::Tornadis => tornadis::run(workload, target).await,
             Peer::RedisRs => redis_rs::run(workload, target).await,
             Peer::Fred => fred::run(workload, target).await,
+            Peer::Deadpool => deadpool::run(workload, target).await,
         }
     }
 }

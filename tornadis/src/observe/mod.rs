@@ -283,18 +283,24 @@ pub(crate) fn disconnected(config: &Config, state: ConnState, error: Option<&Err
 #[derive(Debug)]
 pub(crate) struct PoolWait<'a> {
     config: &'a Config,
+    /// When the borrow started; only read with a metrics feature on.
+    started: Option<std::time::Instant>,
 }
 
 impl<'a> PoolWait<'a> {
     pub(crate) fn start(config: &'a Config) -> Self {
         pool_pending(config, 1);
-        PoolWait { config }
+        PoolWait {
+            config,
+            started: METRICS.then(std::time::Instant::now),
+        }
     }
 
-    /// The borrow got a client after `waited`, or gave up (`timed_out`):
+    /// The borrow got a client, or gave up (`timed_out`):
     /// `db.client.connection.wait_time` or `.timeouts`.
-    pub(crate) fn done(self, waited: Duration, timed_out: bool) {
+    pub(crate) fn done(self, timed_out: bool) {
         let config = self.config;
+        let waited = self.started.map(|s| s.elapsed()).unwrap_or_default();
         let _ = (config, waited, timed_out);
         if METRICS {
             let name = pool_name(config);

@@ -56,11 +56,15 @@ impl Member {
     /// Makes a returned client ready for the next user: a transaction is
     /// ended (`DISCARD`, `UNWATCH`) and the configured db selected again,
     /// queued ahead of anything the next user sends. False when it must be
-    /// closed instead: a blocking command is still in flight (closing the
-    /// connection makes the server drop it), or only a new connection undoes
-    /// its state (client tracking, authentication, ...).
-    pub(super) fn prepare_for_reuse(&self) -> bool {
-        self.client.is_connected() && !self.client.blocking_in_flight() && self.client.undo_state()
+    /// closed instead: its connection broke or lost its state, a blocking
+    /// command is still in flight (closing the connection makes the server
+    /// drop it), or only a new connection undoes its state (client tracking,
+    /// authentication, ...).
+    pub(super) fn ready_for_next_user(&self) -> bool {
+        self.client.is_connected()
+            && !self.client.blocking_in_flight()
+            && !self.client.state_was_lost()
+            && self.client.undo_state()
     }
 
     /// Closes the connection now and leaves the pool.
