@@ -147,7 +147,7 @@ CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
            "valkey_arity"]
 # Argument fields a person writes (availability, computed counts); a refresh
 # keeps them on the argument of the same name.
-CURATED_ARG = ["redis", "valkey", "counts"]
+CURATED_ARG = ["redis", "valkey", "counts", "shared"]
 
 
 # ---------------------------------------------------------------- reading JSON

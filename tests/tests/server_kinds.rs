@@ -4,8 +4,8 @@
 
 use tornadis::command_info::ServerKind as Kind;
 use tornadis::commands::{
-    BitopOperation, CommandlogGetType, CommandlogLenType, CommandlogResetType, HexpireOptions,
-    HgetexOptions, HsetexOptions, MsetexOptions, SetOptions, VaddVector, VsimQuery,
+    BitopOperation, CommandlogType, HexpireOptions, HgetexOptions, HsetexOptions, MsetexOptions,
+    SetOptions, VaddVector, VsimQuery,
 };
 use tornadis::value::{FieldExpire, FieldPersist, FieldTtl};
 use tornadis::{Client, Commands, Protocol};
@@ -273,11 +273,11 @@ async fn commandlog_records_slow_commands() {
     c.config_set([("commandlog-execution-slower-than", "0")])
         .await
         .unwrap();
-    c.commandlog_reset(CommandlogResetType::Slow).await.unwrap();
+    c.commandlog_reset(CommandlogType::Slow).await.unwrap();
     c.set("k", "v").await.unwrap();
-    let n = c.commandlog_len(CommandlogLenType::Slow).await.unwrap();
+    let n = c.commandlog_len(CommandlogType::Slow).await.unwrap();
     assert!(n >= 1, "{n}");
-    let entries = c.commandlog_get(-1, CommandlogGetType::Slow).await.unwrap();
+    let entries = c.commandlog_get(-1, CommandlogType::Slow).await.unwrap();
     let shown = format!("{entries:?}");
     assert!(shown.contains("SET") || shown.contains("set"), "{shown}");
     let help = c.commandlog_help().await.unwrap();

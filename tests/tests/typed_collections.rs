@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use tornadis::commands::{
-    LmoveWherefrom, LmoveWhereto, LposOptions, ZaddIncrOptions, ZaddOptions, ZrangeOptions,
-    ZrangeWithscoresOptions,
+    Direction, LposOptions, ZaddIncrOptions, ZaddOptions, ZrangeOptions, ZrangeWithscoresOptions,
 };
 use tornadis::{Client, Commands, Fields, Protocol, Serde};
 use tornadis_tests::RedisServer;
@@ -158,7 +157,7 @@ async fn lists_with_counts_and_directions() {
         assert_eq!(none, None);
 
         let moved: Option<String> = c
-            .lmove("l", "other", LmoveWherefrom::Right, LmoveWhereto::Left)
+            .lmove("l", "other", Direction::Right, Direction::Left)
             .await
             .unwrap();
         assert_eq!(moved.as_deref(), Some("d"));

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use tornadis::commands::{LmpopWhere, XaddIdSelector, XgroupCreateIdSelector, ZmpopWhere};
+use tornadis::commands::{Direction, MinMax, XaddIdSelector, XgroupCreateIdSelector};
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
 
@@ -27,15 +27,15 @@ async fn multi_pops_and_random_members() {
         c.flushdb().await.unwrap();
         c.rpush("l", ["a", "b", "c"]).await.unwrap();
         let popped: Option<(String, Vec<String>)> =
-            c.lmpop(["nope", "l"], LmpopWhere::Left).await.unwrap();
+            c.lmpop(["nope", "l"], Direction::Left).await.unwrap();
         assert_eq!(popped, Some(("l".into(), vec!["a".into()])));
         let none: Option<(String, Vec<String>)> =
-            c.lmpop(["nope"], LmpopWhere::Right).await.unwrap();
+            c.lmpop(["nope"], Direction::Right).await.unwrap();
         assert_eq!(none, None);
 
         c.zadd("z", [(1.0, "x"), (2.0, "y")]).await.unwrap();
         let popped: Option<(String, Vec<(String, f64)>)> =
-            c.zmpop(["z"], ZmpopWhere::Max).await.unwrap();
+            c.zmpop(["z"], MinMax::Max).await.unwrap();
         assert_eq!(popped, Some(("z".into(), vec![("y".into(), 2.0)])));
         let sample: Vec<(String, f64)> = c.zrandmember_withscores("z", 3).await.unwrap();
         assert_eq!(sample, [("x".into(), 1.0)]);

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use tornadis::commands::{
-    GeosearchBy, GeosearchFrom, GeosearchUnit, GeosearchWithcoordOptions, XaddIdSelector,
+    GeoUnit, GeosearchBy, GeosearchFrom, GeosearchWithcoordOptions, TrimStrategy, XaddIdSelector,
     XaddOptions, XgroupCreateIdSelector, XgroupCreateOptions, XrangeOptions, XreadOptions,
-    XreadgroupOptions, XtrimStrategy,
+    XreadgroupOptions,
 };
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
@@ -201,7 +201,7 @@ async fn consumer_groups() {
         assert!(info.contains_key("length"), "{info:?}");
         assert!(c.xgroup_createconsumer("q", "workers", "w2").await.unwrap());
         assert_eq!(
-            c.xtrim("q", XtrimStrategy::Maxlen, None, 0, None)
+            c.xtrim("q", TrimStrategy::Maxlen, None, 0, None)
                 .await
                 .unwrap(),
             2
@@ -246,7 +246,7 @@ async fn geo_positions_distances_and_searches() {
             .geosearch(
                 "places",
                 GeosearchFrom::Fromlonlat(15.0, 37.0),
-                GeosearchBy::Circle(200.0, GeosearchUnit::Km),
+                GeosearchBy::Circle(200.0, GeoUnit::Km),
             )
             .await
             .unwrap();
@@ -255,7 +255,7 @@ async fn geo_positions_distances_and_searches() {
             .geosearch_withcoord_with(
                 "places",
                 GeosearchFrom::Member("Palermo".into()),
-                GeosearchBy::Circle(100.0, GeosearchUnit::Km),
+                GeosearchBy::Circle(100.0, GeoUnit::Km),
                 GeosearchWithcoordOptions::new().asc(),
             )
             .await
@@ -267,7 +267,7 @@ async fn geo_positions_distances_and_searches() {
             .geosearch_withdist(
                 "places",
                 GeosearchFrom::Fromlonlat(15.0, 37.0),
-                GeosearchBy::Box(400.0, 400.0, GeosearchUnit::Km),
+                GeosearchBy::Box(400.0, 400.0, GeoUnit::Km),
             )
             .await
             .unwrap();
@@ -277,7 +277,7 @@ async fn geo_positions_distances_and_searches() {
             .geosearch_withdist_withcoord(
                 "places",
                 GeosearchFrom::Member("Catania".into()),
-                GeosearchBy::Circle(1.0, GeosearchUnit::M),
+                GeosearchBy::Circle(1.0, GeoUnit::M),
             )
             .await
             .unwrap();
@@ -288,13 +288,7 @@ async fn geo_positions_distances_and_searches() {
         // The older GEORADIUS family keeps every shape in `_detailed` (raw values).
         #[allow(deprecated)]
         let detailed = c
-            .georadius_detailed(
-                "places",
-                15.0,
-                37.0,
-                200.0,
-                tornadis::commands::GeoradiusUnit::Km,
-            )
+            .georadius_detailed("places", 15.0, 37.0, 200.0, tornadis::commands::GeoUnit::Km)
             .await
             .unwrap();
         assert_eq!(detailed.len(), 2);

@@ -156,6 +156,9 @@ pub struct Arg {
     pub valkey: Option<String>,
     /// For an integer: the name of the list right after it whose length it is.
     pub counts: Option<String>,
+    /// For a `oneof`: the name of the Rust type its choices make, shared
+    /// with every other argument that names it.
+    pub shared: Option<String>,
     pub choices: Option<Vec<Arg>>,
     pub args: Option<Vec<Arg>>,
     pub display: Option<String>,

@@ -298,7 +298,7 @@ mod tests {
             1.0,
             2.0,
             3.0,
-            GeoradiusUnit::Km,
+            GeoUnit::Km,
             GeoradiusStore::Storekey("dst".into()),
         );
         assert_eq!(

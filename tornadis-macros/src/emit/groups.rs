@@ -10,13 +10,16 @@ use super::items;
 use super::values::ident;
 use crate::model::avail::{Ver, VALKEY_FIRST};
 use crate::model::routing::Connection;
-use crate::model::{Command, Group, Kind, Method, Table};
+use crate::model::{Arg, Command, Group, Kind, Method, Table};
 
 /// Every group's module and the flat re-exports of their items.
 pub fn modules(t: &Table) -> TokenStream {
+    let shared = shared_types(t);
     let modules = t.groups.iter().map(|g| {
         let commands: Vec<&Command> = t.commands.iter().filter(|c| c.group == g.name).collect();
-        module(g, &commands)
+        let home = shared.iter().filter(|s| s.home == g.name);
+        let shared = home.map(|s| items::oneof_enum(s.arg, &s.users));
+        module(g, &commands, quote!(#(#shared)*))
     });
     let uses = t.groups.iter().map(|g| {
         let m = ident(&g.module);
@@ -27,8 +30,63 @@ pub fn modules(t: &Table) -> TokenStream {
     quote!(#(#modules)* #(#uses)*)
 }
 
-/// The module of one group.
-fn module(g: &Group, commands: &[&Command]) -> TokenStream {
+/// A type that several arguments share (`shared` in the table).
+struct Shared<'a> {
+    arg: &'a Arg,
+    /// The methods that take it, in table order.
+    users: Vec<String>,
+    /// The group whose module holds it: the one with most of its commands
+    /// (the first of them on a tie).
+    home: String,
+}
+
+/// Every shared type once, with the methods that take it.
+fn shared_types(t: &Table) -> Vec<Shared<'_>> {
+    let mut out: Vec<(Shared, Vec<String>)> = Vec::new();
+    for c in &t.commands {
+        let method = c
+            .methods
+            .first()
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        for e in c.enums.iter().filter(|e| e.shared) {
+            let Kind::OneOf { enum_name, .. } = &e.kind else {
+                continue;
+            };
+            let same = |s: &&mut (Shared, Vec<String>)| matches!(&s.0.arg.kind, Kind::OneOf { enum_name: n, .. } if n == enum_name);
+            match out.iter_mut().find(same) {
+                Some((s, groups)) => {
+                    s.users.push(method.clone());
+                    groups.push(c.group.clone());
+                }
+                None => out.push((
+                    Shared {
+                        arg: e,
+                        users: vec![method.clone()],
+                        home: String::new(),
+                    },
+                    vec![c.group.clone()],
+                )),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(mut s, groups)| {
+            let count = |g: &String| groups.iter().filter(|x| *x == g).count();
+            let mut best = groups.first().cloned().unwrap_or_default();
+            for g in &groups {
+                if count(g) > count(&best) {
+                    best = g.clone();
+                }
+            }
+            s.home = best;
+            s
+        })
+        .collect()
+}
+
+/// The module of one group, holding `shared`: the shared types whose home it is.
+fn module(g: &Group, commands: &[&Command], shared: TokenStream) -> TokenStream {
     let name = ident(&g.module);
     let doc = page(g, commands);
     let options = commands.iter().flat_map(|c| &c.methods).map(items::options);
@@ -39,7 +97,7 @@ fn module(g: &Group, commands: &[&Command]) -> TokenStream {
             .map(|m| m.name.clone())
             .unwrap_or_default();
         c.enums.iter().map(move |e| match &e.kind {
-            Kind::OneOf { .. } => items::oneof_enum(e, &method),
+            Kind::OneOf { .. } if !e.shared => items::oneof_enum(e, std::slice::from_ref(&method)),
             _ => quote!(),
         })
     });
@@ -53,6 +111,7 @@ fn module(g: &Group, commands: &[&Command]) -> TokenStream {
 
             #(#options)*
             #(#enums)*
+            #shared
         }
     }
 }

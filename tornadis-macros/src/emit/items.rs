@@ -61,7 +61,7 @@ pub fn options(m: &Method) -> TokenStream {
     let builders = optional.iter().map(|a| {
         let f = ident(&a.ident);
         let field = quote!(#f);
-        match &a.kind {
+        let each_choice = match &a.kind {
             Kind::OneOf { choices, .. } if !a.multiple => {
                 // A choice of a newer `oneof` needs what the `oneof` needs.
                 let each = choices.iter().map(|c| {
@@ -74,7 +74,13 @@ pub fn options(m: &Method) -> TokenStream {
                 quote!(#(#each)*)
             }
             _ => builder(&field, a, None),
-        }
+        };
+        // A shared type may also be given whole: `.expiration(SetExpiry::Ex(60))`.
+        let whole = match &a.kind {
+            Kind::OneOf { .. } if a.shared && !a.multiple => builder(&field, a, None),
+            _ => quote!(),
+        };
+        quote!(#each_choice #whole)
     });
     let doc = format!(
         "Optional arguments of [`{with}`](Commands::{with}); each method sets one \
@@ -97,8 +103,9 @@ pub fn options(m: &Method) -> TokenStream {
     }
 }
 
-/// The enum of a `oneof` used as a value, and its `ToArgs` impl.
-pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
+/// The enum of a `oneof` used as a value, and its `ToArgs` impl. `users`
+/// are the methods taking it (several for a `shared` type).
+pub fn oneof_enum(a: &Arg, users: &[String]) -> TokenStream {
     let Kind::OneOf { enum_name, choices } = &a.kind else {
         return quote!();
     };
@@ -106,13 +113,32 @@ pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
     let mut required = a.clone();
     required.optional = false;
     required.multiple = false;
-    let doc = format!(
-        "The choices of `{}` for [`{method}`](Commands::{method}).",
-        syntax(&required)
-    );
+    let links: Vec<_> = users
+        .iter()
+        .map(|m| format!("[`{m}`](Commands::{m})"))
+        .collect();
+    let doc = if a.shared {
+        format!(
+            "The choices `{}`, one type for every command that takes them: {}.",
+            syntax(&required),
+            links.join(", ")
+        )
+    } else {
+        format!(
+            "The choices of `{}` for {}.",
+            syntax(&required),
+            links.join(", ")
+        )
+    };
     let mut variants = Vec::new();
     let mut arms = Vec::new();
     for c in choices {
+        // What a choice needs depends on the command: each use site records it.
+        let mut c = c.clone();
+        if a.shared {
+            c.walk_mut(&mut |c| c.need = None);
+        }
+        let c = &c;
         let v = ident(&crate::names::camel(&c.name));
         let vdoc = format!("`{}`", syntax(c));
         let (fields, binds, writes) = match &c.kind {
@@ -145,12 +171,11 @@ pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
             arms.push(quote!(Self::#v(#(#binds),*) => { #writes }));
         }
     }
-    // Plain choices are small values; data may hold floats, so no `Eq` there.
-    let derives = if choices.iter().all(|c| c.kind == Kind::Token) {
-        quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)])
-    } else {
-        quote!(#[derive(Debug, Clone, PartialEq)])
-    };
+    // Numbers and tokens are `Copy`; floats are not `Eq`; bytes are not `Copy`.
+    let (copy, eq) = traits(a);
+    let copy = copy.then(|| quote!(Copy,));
+    let eq = eq.then(|| quote!(Eq, Hash,));
+    let derives = quote!(#[derive(Debug, Clone, #copy PartialEq, #eq)]);
     quote! {
         #[doc = #doc]
         #derives
@@ -164,4 +189,18 @@ pub fn oneof_enum(a: &Arg, method: &str) -> TokenStream {
 
         impl ::tornadis::value::ListItem for #name {}
     }
+}
+
+/// Whether the values of `a` can be `Copy` and `Eq + Hash`.
+fn traits(a: &Arg) -> (bool, bool) {
+    let own = match &a.kind {
+        Kind::Key | Kind::Value | Kind::Pattern => (false, true),
+        Kind::Double => (true, false),
+        Kind::Integer | Kind::UnixTime | Kind::Token => (true, true),
+        Kind::OneOf { choices: m, .. } | Kind::Block(m) => m
+            .iter()
+            .map(traits)
+            .fold((true, true), |(c, e), (c2, e2)| (c && c2, e && e2)),
+    };
+    (own.0 && !a.multiple, own.1)
 }

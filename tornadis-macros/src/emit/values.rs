@@ -167,6 +167,33 @@ fn write_single(a: &Arg, v: &TokenStream) -> TokenStream {
             let t = a.token.as_deref().unwrap_or_default();
             quote!(cmd.arg(#t);)
         }
+        Kind::OneOf { enum_name, choices } if a.shared => {
+            // A shared type carries no requirement: this command's own go here.
+            let e = ident(enum_name);
+            let arms = choices.iter().filter_map(|c| {
+                let need = c.need.as_ref().map(|_| require(c))?;
+                let var = ident(&crate::names::camel(&c.name));
+                let unit = match &c.kind {
+                    Kind::Token => true,
+                    Kind::Block(m) if !c.multiple => data_members(m).next().is_none(),
+                    _ => false,
+                };
+                let pat = if unit {
+                    quote!(#e::#var)
+                } else {
+                    quote!(#e::#var(..))
+                };
+                Some(quote!(#pat => { #need }))
+            });
+            let arms: Vec<_> = arms.collect();
+            let check = (!arms.is_empty()).then(|| {
+                quote!(
+                    #[allow(clippy::single_match)]
+                    match &#v { #(#arms)* _ => {} }
+                )
+            });
+            quote!(#check cmd.args(&#v);)
+        }
         Kind::OneOf { .. } => quote!(cmd.args(&#v);),
         Kind::Block(members) => {
             let data: Vec<_> = data_members(members).collect();

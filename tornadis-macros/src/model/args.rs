@@ -33,6 +33,8 @@ pub struct Arg {
     /// For an integer: the name of the list right after it whose length it
     /// is (`counts`); the generated method computes it.
     pub counts: Option<String>,
+    /// A `oneof` whose enum is shared by name with other arguments (`shared`).
+    pub shared: bool,
     pub display: String,
 }
 
@@ -64,6 +66,14 @@ impl Arg {
         match self.token.as_deref().and_then(names::snake) {
             Some(t) if !names::is_reserved(&t) => t,
             _ => self.ident.clone(),
+        }
+    }
+
+    /// Calls `f` on this argument and every nested choice and member, mutably.
+    pub fn walk_mut(&mut self, f: &mut impl FnMut(&mut Arg)) {
+        f(self);
+        if let Kind::OneOf { choices: a, .. } | Kind::Block(a) = &mut self.kind {
+            a.iter_mut().for_each(|a| a.walk_mut(f));
         }
     }
 
@@ -136,6 +146,15 @@ pub fn convert_for(
     if a.multiple_token && !(a.multiple && token.is_some()) {
         err("`multiple_token` needs `multiple = true` and a `token`".into());
     }
+    if let Some(s) = &a.shared {
+        let camel = s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && s.chars().all(|c| c.is_ascii_alphanumeric());
+        if ty != "oneof" || !camel {
+            err(format!(
+                "`shared = {s:?}` names the type of a `oneof`'s choices: a `oneof` and a CamelCase name"
+            ));
+        }
+    }
     let sub = |list: &Option<Vec<spec::Arg>>, place: Place, errs: &mut Vec<String>| {
         let mut out = Vec::new();
         let mut inner = Vec::new();
@@ -166,7 +185,10 @@ pub fn convert_for(
             }
             check_unique(&choices, &here, errs);
             Kind::OneOf {
-                enum_name: format!("{enum_prefix}{}", names::camel(&a.name)),
+                enum_name: a
+                    .shared
+                    .clone()
+                    .unwrap_or_else(|| format!("{enum_prefix}{}", names::camel(&a.name))),
                 choices,
             }
         }
@@ -218,6 +240,7 @@ pub fn convert_for(
         since: a.since.clone(),
         need,
         counts: a.counts.clone(),
+        shared: a.shared.is_some() && ty == "oneof",
         display,
     })
 }

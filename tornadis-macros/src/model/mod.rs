@@ -193,6 +193,7 @@ pub fn build(sources: &[Source]) -> Result<Table, Vec<String>> {
 /// Checks names that must be unique across the whole table.
 fn check_table(commands: &[(String, Command)], errs: &mut Vec<String>) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut shared: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut once = |kind: &str, name: String, at: &str, errs: &mut Vec<String>| {
         let key = format!("{kind} `{name}`");
         match seen.get(&key) {
@@ -216,10 +217,40 @@ fn check_table(commands: &[(String, Command)], errs: &mut Vec<String>) {
         }
         for e in &c.enums {
             if let Kind::OneOf { enum_name, .. } = &e.kind {
-                once("type", enum_name.clone(), at, errs);
+                if !e.shared {
+                    once("type", enum_name.clone(), at, errs);
+                    continue;
+                }
+                let sig = shared_signature(e);
+                match shared.get(enum_name) {
+                    Some((first, s)) if *s != sig => errs.push(format!(
+                        "{at}: argument `{}` shares `{enum_name}`, but its choices ({sig}) \
+                         differ from those at {first} ({s}); shared types have one definition",
+                        e.name
+                    )),
+                    Some(_) => {}
+                    None => {
+                        once("type", enum_name.clone(), at, errs);
+                        shared.insert(enum_name.clone(), (at.clone(), sig));
+                    }
+                }
             }
         }
     }
+}
+
+/// What must agree between the arguments sharing one type: each choice's
+/// name and syntax. Where a choice is available may differ (each command
+/// records what its use of a choice needs).
+fn shared_signature(a: &Arg) -> String {
+    let Kind::OneOf { choices, .. } = &a.kind else {
+        return String::new();
+    };
+    let each: Vec<_> = choices
+        .iter()
+        .map(|c| format!("{} `{}`", c.name, args::syntax(c)))
+        .collect();
+    each.join(", ")
 }
 
 fn valid_name(name: &str) -> bool {
@@ -473,6 +504,9 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
             match &a.kind {
                 // Builder methods, one per choice: only nested `oneof`s need enums.
                 Kind::OneOf { choices, .. } if a.optional && !a.multiple => {
+                    if a.shared {
+                        push(a);
+                    }
                     choices.iter().for_each(|c| c.walk(&mut push))
                 }
                 _ => a.walk(&mut push),
@@ -514,7 +548,11 @@ fn check_method_names(args: &[Arg], here: &str, errs: &mut Vec<String>) {
         });
         let list = match (&a.kind, a.optional) {
             (Kind::OneOf { choices, .. }, true) if !a.multiple => {
-                choices.iter().map(Arg::builder_name).collect()
+                let mut names: Vec<_> = choices.iter().map(Arg::builder_name).collect();
+                if a.shared {
+                    names.push(a.builder_name());
+                }
+                names
             }
             (_, true) => vec![a.builder_name()],
             (Kind::Token, false) => vec![],

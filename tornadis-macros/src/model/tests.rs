@@ -170,3 +170,73 @@ fn keyword_methods_need_a_name() {
         "{errs:#?}"
     );
 }
+
+const SHARED: &str = r#"
+group = "list"
+
+[[command]]
+name = "LMOVE"
+summary = "Move an element."
+since = "6.2.0"
+arity = 5
+keys = [{ first = 1 }, { first = 2 }]
+reply = "Option<V>"
+args = [
+  { name = "source", type = "key" },
+  { name = "destination", type = "key" },
+  { name = "wherefrom", type = "oneof", shared = "Direction", choices = [
+    { name = "left", token = "LEFT" },
+    { name = "right", token = "RIGHT" },
+  ] },
+  { name = "whereto", type = "oneof", shared = "Direction", choices = [
+    { name = "left", token = "LEFT" },
+    { name = "right", token = "RIGHT" },
+  ] },
+]
+
+[[command]]
+name = "LMPOP"
+summary = "Pop elements."
+since = "7.0.0"
+arity = -4
+keys = [{ numkeys = 1, first = 1, step = 1 }]
+reply = "Option<(K, Vec<V>)>"
+args = [
+  { name = "numkeys", type = "integer" },
+  { name = "key", type = "key", multiple = true },
+  { name = "where", type = "oneof", shared = "Direction", choices = [
+    { name = "left", token = "LEFT" },
+    { name = "right", token = "RIGHT" },
+  ] },
+]
+"#;
+
+#[test]
+fn shared_types_have_one_definition() {
+    let t = build_one("list.toml", SHARED).expect("one Direction for three arguments");
+    let names: Vec<_> = t
+        .commands
+        .iter()
+        .flat_map(|c| &c.enums)
+        .map(|e| match &e.kind {
+            Kind::OneOf { enum_name, .. } => (enum_name.as_str(), e.shared),
+            _ => ("", false),
+        })
+        .collect();
+    assert_eq!(names, [("Direction", true), ("Direction", true)]);
+    // A sharing argument whose choices differ is an error naming both places.
+    // A sharing argument whose choices differ is an error naming both places.
+    let last = SHARED.rfind("RIGHT").unwrap_or_default();
+    let drift = format!("{}TAIL{}", &SHARED[..last], &SHARED[last + 5..]);
+    let errs = build_one("list.toml", &drift).unwrap_err();
+    assert!(
+        errs.iter().any(
+            |e| e.contains("command `LMPOP`: argument `where` shares `Direction`")
+                && e.contains("command `LMOVE`")
+        ),
+        "{errs:#?}"
+    );
+    let bad = SHARED.replacen("shared = \"Direction\"", "shared = \"direction\"", 1);
+    let errs = build_one("list.toml", &bad).unwrap_err();
+    assert!(errs.iter().any(|e| e.contains("CamelCase")), "{errs:#?}");
+}

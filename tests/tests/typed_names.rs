@@ -1,0 +1,161 @@
+//! Names a user can guess: one type per shared concept (`Direction` for every
+//! LEFT/RIGHT, `SetExpiry` for SET, MSETEX and HSETEX), checked by what the
+//! methods send and against a real server in RESP3 and RESP2.
+
+use std::marker::PhantomData;
+
+use tornadis::commands::{
+    Direction, GetExpiry, GetexOptions, MinMax, SetExpiry, SetOptions, TrimStrategy,
+};
+use tornadis::{Client, Cmd, Commands, Executor, FromValue, Protocol};
+use tornadis_tests::RedisServer;
+
+/// Hands the command back instead of sending it.
+struct Capture;
+
+impl Executor for Capture {
+    type Output<R: FromValue> = (Cmd, PhantomData<R>);
+    fn execute<R: FromValue>(self, cmd: Cmd) -> Self::Output<R> {
+        (cmd, PhantomData)
+    }
+}
+
+fn args<R>((cmd, _): (Cmd, PhantomData<R>)) -> Vec<String> {
+    assert!(cmd.validate().is_ok(), "{:?}", cmd.error());
+    cmd.arg_slices()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+fn clients(server: &RedisServer) -> [Client; 2] {
+    let resp2 = Client::builder()
+        .port(server.port())
+        .protocol(Protocol::Resp2)
+        .build()
+        .unwrap();
+    [Client::from_url(&server.url()).unwrap(), resp2]
+}
+
+#[test]
+fn one_direction_type_for_every_list_end() {
+    // One value, given to four commands: the type is the same.
+    let end = Direction::Right;
+    assert_eq!(
+        args(Capture.lmove::<String>("a", "b", end, Direction::Left)),
+        ["LMOVE", "a", "b", "RIGHT", "LEFT"]
+    );
+    assert_eq!(
+        args(Capture.blmove::<String>("a", "b", end, end, 0.5)),
+        ["BLMOVE", "a", "b", "RIGHT", "RIGHT", "0.5"]
+    );
+    assert_eq!(
+        args(Capture.lmpop::<String, String>(["a", "b"], end)),
+        ["LMPOP", "2", "a", "b", "RIGHT"]
+    );
+    assert_eq!(
+        args(Capture.blmpop::<String, String>(1.0, ["a"], end)),
+        ["BLMPOP", "1.0", "1", "a", "RIGHT"]
+    );
+    assert_eq!(
+        args(Capture.zmpop::<String, String>(["z"], MinMax::Min)),
+        ["ZMPOP", "1", "z", "MIN"]
+    );
+}
+
+#[test]
+fn one_expiry_type_for_set_msetex_and_hsetex() {
+    let ttl = SetExpiry::Milliseconds(1500);
+    assert_eq!(
+        args(Capture.set_with("k", "v", SetOptions::new().expiration(ttl))),
+        ["SET", "k", "v", "PX", "1500"]
+    );
+    // The whole value and the per-choice methods set the same argument: the
+    // later one wins.
+    assert_eq!(
+        args(Capture.set_with("k", "v", SetOptions::new().expiration(ttl).ex(5))),
+        ["SET", "k", "v", "EX", "5"]
+    );
+    let hsetex = Capture.hsetex_with(
+        "h",
+        [("f", "v")],
+        tornadis::commands::HsetexOptions::new().expiration(ttl),
+    );
+    assert_eq!(
+        args(hsetex),
+        ["HSETEX", "h", "PX", "1500", "FIELDS", "1", "f", "v"]
+    );
+    let msetex = Capture.msetex_with(
+        [("a", "1")],
+        tornadis::commands::MsetexOptions::new().expiration(ttl),
+    );
+    assert_eq!(args(msetex), ["MSETEX", "1", "a", "1", "PX", "1500"]);
+    assert_eq!(
+        args(Capture.getex_with::<String>("k", GetexOptions::new().expiration(GetExpiry::Persist))),
+        ["GETEX", "k", "PERSIST"]
+    );
+}
+
+#[test]
+fn a_shared_choice_records_what_this_command_needs() {
+    let needs = |cmd: &Cmd| -> Vec<&str> { cmd.requirements().iter().map(|r| r.what).collect() };
+    // EXAT came to SET in 6.2: given whole, the choice still says so.
+    let (set, _) = Capture.set_with(
+        "k",
+        "v",
+        SetOptions::new().expiration(SetExpiry::UnixTimeSeconds(1)),
+    );
+    assert_eq!(needs(&set), ["SET with `EXAT`"]);
+    // HSETEX has EXAT from its first version: nothing more to record.
+    let (hsetex, _) = Capture.hsetex_with(
+        "h",
+        [("f", "v")],
+        tornadis::commands::HsetexOptions::new().expiration(SetExpiry::UnixTimeSeconds(1)),
+    );
+    assert!(needs(&hsetex).is_empty(), "{:?}", needs(&hsetex));
+    // MINID came to XTRIM in 6.2; MAXLEN is as old as the command.
+    let (minid, _) = Capture.xtrim("s", TrimStrategy::Minid, None, "0", None);
+    assert_eq!(needs(&minid), ["XTRIM with `MINID`"]);
+    let (maxlen, _) = Capture.xtrim("s", TrimStrategy::Maxlen, None, 0, None);
+    assert!(needs(&maxlen).is_empty());
+}
+
+#[tokio::test]
+async fn direction_moves_and_pops_on_a_server() {
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        c.rpush("src", ["a", "b", "c"]).await.unwrap();
+        for (end, want) in [(Direction::Left, "a"), (Direction::Right, "c")] {
+            let moved: Option<String> = c.lmove("src", "dst", end, end).await.unwrap();
+            assert_eq!(moved.as_deref(), Some(want));
+        }
+        let end = Direction::Left;
+        let moved: Option<String> = c.blmove("src", "dst", end, end, 0.1).await.unwrap();
+        assert_eq!(moved.as_deref(), Some("b"));
+        // dst is now b, a, c (pushed at the head twice, the tail once).
+        let popped: Option<(String, Vec<String>)> = c.lmpop(["src", "dst"], end).await.unwrap();
+        assert_eq!(popped, Some(("dst".into(), vec!["b".into()])));
+        let popped: Option<(String, Vec<String>)> =
+            c.blmpop(0.1, ["dst"], Direction::Right).await.unwrap();
+        assert_eq!(popped, Some(("dst".into(), vec!["c".into()])));
+    }
+}
+
+#[tokio::test]
+async fn shared_expiry_on_a_server() {
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        let ttl = SetExpiry::Seconds(100);
+        c.set_with("k", "v", SetOptions::new().expiration(ttl))
+            .await
+            .unwrap();
+        let left: i64 = c.ttl("k").await.unwrap();
+        assert!((1..=100).contains(&left), "{left}");
+        let _: Option<String> = c
+            .getex_with("k", GetexOptions::new().expiration(GetExpiry::Persist))
+            .await
+            .unwrap();
+        assert_eq!(c.ttl("k").await.unwrap(), -1);
+    }
+}
