@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 # spec_table checks Redis and Valkey itself; tls needs a TLS build (Redis);
 # the rest start no server of the default kind.
-SINGLE_PASS=" spec_table tls tls_reload no_name_literals support_proxy testing "
+SINGLE_PASS=" spec_table spec_tools tls tls_reload no_name_literals support_proxy testing "
 
 tests/install-servers.sh
 

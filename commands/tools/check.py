@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from generate import (FLAG_ORDER, GROUPS, OUR_ARG_TYPES, RUST_KEYWORDS,
-                      default_method, load_reference)
+                      default_method)
 
 CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 # Reply types of tornadis::value with a fixed meaning (model/reply.rs NAMED).
@@ -343,8 +343,9 @@ def check_shape(method: dict, cmd: dict, where: str, errors: list[str]) -> None:
         check_reply(method["plain_reply"], where, errors)
 
 
-def run_check(commands_dir: Path, ref_dir: Path | None) -> int:
-    reference = load_reference(ref_dir) if ref_dir else {}
+def run_check(commands_dir: Path, reference: dict[str, dict]) -> int:
+    """Validates the table; `reference` (may be empty) also checks coverage
+    and that no summary rewords the reference's."""
     errors: list[str] = []
     seen_methods: dict[str, str] = {}
     seen_names: dict[str, str] = {}

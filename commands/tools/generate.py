@@ -2,7 +2,9 @@
 """Build, refresh and check the command spec table in commands/*.toml.
 
     generate.py REFERENCE_DIR            refresh the table from Redis's command JSON files
+    generate.py --live URL               refresh it from a running server's COMMAND DOCS/INFO
     generate.py --check [REFERENCE_DIR]  validate the table (see commands/FORMAT.md)
+    generate.py --check --live URL ...   and report where each live server disagrees
 
 The JSON files (one per command, as found in the Redis source tree under
 src/commands/) supply the structural facts: since, arity, flags, key specs and
@@ -311,9 +313,8 @@ def apply_since(args: list[dict], added: dict[str, str], floor: str) -> None:
         apply_since(a.get("choices", []) + a.get("args", []), added, a.get("since", floor))
 
 
-def since_only(ref_dir: Path) -> None:
+def since_only(reference: dict[str, dict]) -> None:
     """Adds argument versions from the reference's history, changing nothing else."""
-    reference = load_reference(ref_dir)
     for group in GROUPS:
         path = COMMANDS_DIR / f"{group}.toml"
         cmds = read_toml(path).get("command", [])
@@ -437,8 +438,9 @@ def build(name: str, spec: dict, old: dict | None) -> dict:
     return cmd
 
 
-def refresh(ref_dir: Path) -> None:
-    reference = load_reference(ref_dir)
+def refresh(reference: dict[str, dict]) -> None:
+    """Rewrites the table's structural facts from `reference` (the JSON
+    files' commands, or a live server's)."""
     excluded = {e["name"] for e in read_toml(COMMANDS_DIR / "excluded.toml").get("command", [])}
     by_group: dict[str, list[dict]] = {g: [] for g in GROUPS}
     old_by_name: dict[str, dict] = {}
@@ -542,6 +544,7 @@ def render_file(group: str, cmds: list[dict]) -> str:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from check import run_check  # noqa: E402  (kept apart: one concern per file)
+    from live import live_reference, run_live_check  # noqa: E402
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reference", nargs="?", type=Path,
@@ -549,12 +552,28 @@ if __name__ == "__main__":
     parser.add_argument("--check", action="store_true", help="validate the table")
     parser.add_argument("--since-only", action="store_true",
                         help="only add argument versions from the reference's history")
+    parser.add_argument("--live", action="append", default=[], metavar="URL",
+                        help="a running server (redis://host:port): refresh from its "
+                             "COMMAND DOCS/INFO, or with --check compare the table with "
+                             "it (repeatable: one of each kind)")
     ns = parser.parse_args()
-    if ns.since_only and ns.reference:
-        since_only(ns.reference)
-        sys.exit(0)
+    if ns.reference and ns.live and not ns.check:
+        parser.error("refresh from either a JSON directory or one live server")
     if ns.check:
-        sys.exit(run_check(COMMANDS_DIR, ns.reference))
-    if ns.reference is None:
-        parser.error("the reference directory is required to refresh")
-    refresh(ns.reference)
+        reference = load_reference(ns.reference) if ns.reference else {}
+        status = run_check(COMMANDS_DIR, reference)
+        if ns.live:
+            status |= run_live_check(ns.live)
+        sys.exit(status)
+    if ns.live:
+        if len(ns.live) > 1:
+            parser.error("refresh from one live server at a time")
+        reference = live_reference(ns.live[0])
+    elif ns.reference:
+        reference = load_reference(ns.reference)
+    else:
+        parser.error("a reference directory or --live URL is required to refresh")
+    if ns.since_only:
+        since_only(reference)
+    else:
+        refresh(reference)
