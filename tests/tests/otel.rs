@@ -651,3 +651,37 @@ async fn a_pipeline_with_a_failed_command_reports_the_failure() {
     assert_eq!(a["error.type"], s("ERR"));
     assert_eq!(a["db.operation.batch.size"], OtelValue::I64(3));
 }
+
+/// A pub/sub client's connection reports through the same hooks as a
+/// client's: its creation time, and one idle connection while it is open.
+#[tokio::test]
+async fn a_pubsub_connection_reports_its_creation_and_count() {
+    let server = RedisServer::start();
+    let metrics = Metrics::start();
+    let pubsub = tornadis::PubSubClient::builder()
+        .url(&server.url())
+        .telemetry(metrics.telemetry())
+        .build()
+        .unwrap();
+    pubsub.pubsub_subscribe("m:news").await.unwrap();
+    let pool = format!("127.0.0.1:{}/0", server.port());
+    let open = |all: &[ResourceMetrics]| -> f64 {
+        points(all, "db.client.connection.count")
+            .iter()
+            .filter(|(a, _, _)| a["db.client.connection.pool.name"] == s(&pool))
+            .map(|(_, n, _)| n)
+            .sum()
+    };
+    let all = metrics.collect();
+    let created = points(&all, "db.client.connection.create_time");
+    assert!(
+        created
+            .iter()
+            .any(|(a, n, _)| a["db.client.connection.pool.name"] == s(&pool) && *n == 1.0),
+        "{created:?}"
+    );
+    assert_eq!(open(&all), 1.0);
+    pubsub.disconnect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(open(&metrics.collect()), 0.0);
+}

@@ -69,6 +69,8 @@
 //! - `observe`: spans and metrics named by the OpenTelemetry database conventions
 //!   (features `tracing`, `metrics`, `opentelemetry`), set with [`Telemetry`];
 //!   counters without a metrics stack are in [`Stats`].
+//! - `lifecycle`: the connection lifecycle the client and pub/sub drivers share
+//!   (resolve, connect, backoff, waiters, link state, buffers, observe hooks).
 //! - `backoff`: the reconnect delay shared by the drivers; `deadline`: deadlines that saturate.
 //! - `error`: [`Error`] and [`ErrorKind`].
 //! - `events`: [`ConnectionEvent`]s (connected, disconnected, reconnected, gave up)
@@ -102,6 +104,7 @@ mod deadline;
 mod error;
 mod events;
 mod executor;
+mod lifecycle;
 mod observe;
 mod pipeline;
 mod pipeline_of;

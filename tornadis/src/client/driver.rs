@@ -1,13 +1,14 @@
 //! The driver task: one per connection. It opens the connection (and reopens
-//! it after a failure), writes everything callers queued in one batch, reads
-//! and decodes replies, and answers each caller's slot strictly in order.
+//! it after a failure) through the lifecycle it shares with the pub/sub
+//! driver ([`crate::lifecycle`]), writes everything callers queued in one
+//! batch, reads and decodes replies, and answers each caller's slot strictly
+//! in order.
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWrite;
@@ -15,26 +16,27 @@ use tokio::time::Sleep;
 use tokio_util::io::poll_read_buf;
 
 use super::shared::{Link, Shared, Slot};
-use crate::backoff::Backoff;
-use crate::config::ServerAddr;
-use crate::connection::{self, Connection};
+use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::lifecycle::{self, Attempts};
 use crate::observe::ConnState;
 use crate::resp::Value;
 
-/// Starts a driver task for `shared` (the caller has set `link` to `Connecting`).
-pub(crate) fn spawn(shared: Arc<Shared>) {
-    let driver = tokio::spawn(run(shared.clone()));
+/// Starts a driver task for `shared` (the caller has set `link` to
+/// `Connecting`), or says that no runtime runs.
+pub(crate) fn spawn(shared: Arc<Shared>) -> Result<()> {
+    let driver = lifecycle::spawn(run(shared.clone()))?;
     // A panic in the driver (a bug) must not leave the client "connected"
     // with nobody serving its queue: a watcher fails what was queued and
     // lets the next request start a new driver.
-    tokio::spawn(async move {
+    lifecycle::spawn(async move {
         if let Err(e) = driver.await {
             if e.is_panic() {
                 recover_from_panic(&shared);
             }
         }
-    });
+    })?;
+    Ok(())
 }
 
 /// After the driver task panicked: the requests it had in flight already
@@ -45,9 +47,7 @@ fn recover_from_panic(shared: &Shared) {
     let e = Error::connection(
         "the connection's driver task panicked (a bug in tornadis: please report it); the next request opens a new connection",
     );
-    for w in st.connect_waiters.drain(..) {
-        let _ = w.send(Err(e.clone()));
-    }
+    st.connect_waiters.answer(&Err(e.clone()));
     fail_queued(&mut st, &e);
     st.close_now = false;
     st.link = Link::Idle;
@@ -68,22 +68,16 @@ enum End {
 
 async fn run(shared: Arc<Shared>) {
     let config = &shared.config;
-    let mut outage_start: Option<Instant> = None;
-    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    let endpoint = shared.endpoint();
+    let mut attempts = Attempts::new(config);
     loop {
-        let attempt_start = Instant::now();
-        let (conn, addr) = match open(&shared).await {
+        attempts.start();
+        let (conn, addr) = match endpoint.open().await {
             Ok(opened) => opened,
             Err(error) => {
-                crate::observe::connect_failed(config, &error);
-                // The outage counts from its first attempt's start: requests
-                // fail within `reconnect_wait` plus one connect timeout.
-                let since = *outage_start.get_or_insert(attempt_start);
                 let gave_up = {
                     let mut st = shared.lock();
-                    for w in st.connect_waiters.drain(..) {
-                        let _ = w.send(Err(error.clone()));
-                    }
+                    st.connect_waiters.answer(&Err(error.clone()));
                     // `disconnect()` during the attempt already failed what
                     // was queued; whatever came later keeps waiting.
                     st.close_now = false;
@@ -92,7 +86,7 @@ async fn run(shared: Arc<Shared>) {
                     }
                     let give_up = !config.autoconnect
                         || st.slots.is_empty()
-                        || !retry_connect(&error, st.connects, since, config);
+                        || !attempts.retry(&error, st.connects, config);
                     if give_up {
                         fail_queued(&mut st, &error);
                         st.close_now = false;
@@ -101,10 +95,10 @@ async fn run(shared: Arc<Shared>) {
                     give_up
                 };
                 if gave_up {
-                    shared.events.gave_up(&config.addr, &error);
+                    endpoint.gave_up(&error);
                     return;
                 }
-                tokio::time::sleep(backoff.next_delay()).await;
+                tokio::time::sleep(attempts.delay()).await;
                 continue;
             }
         };
@@ -128,27 +122,20 @@ async fn run(shared: Arc<Shared>) {
             st.link = Link::Connected;
             st.connects += 1;
             shared.counters.connected();
-            shared.peer.set(conn.peer.clone());
-            crate::observe::connected(config, &conn.peer, attempt_start.elapsed());
-            for w in st.connect_waiters.drain(..) {
-                let _ = w.send(Ok(()));
-            }
+            endpoint.opened(&conn, attempts.took());
+            st.connect_waiters.answer(&Ok(()));
             st.connects
         };
-        shared.events.opened(&addr, generation == 1);
+        endpoint.announce(&addr, generation == 1);
         if let Some(after) = conn.refresh_after {
             super::reauth::spawn(&shared, generation, addr.clone(), after);
         }
-        outage_start = None;
-        backoff.reset();
+        attempts.succeeded();
 
         let mut io = Io::new(&shared, conn);
         let end = poll_fn(|cx| io.poll(cx)).await;
         shared.counters.disconnected();
-        crate::observe::disconnected(config, io.state, end.as_ref().err());
-        shared.events.closed(&addr, || {
-            crate::events::cause(&end, |e| matches!(e, End::Closed))
-        });
+        endpoint.closed(&addr, io.state, &end, |e| matches!(e, End::Closed));
         if let Some(cache) = &shared.cache {
             // Invalidations sent until the next connection would be missed:
             // nothing cached now can be trusted after a reconnect.
@@ -203,39 +190,6 @@ async fn run(shared: Arc<Shared>) {
             }
         }
     }
-}
-
-/// Opens a connection to the configured address, or to the one the resolver
-/// names now; returns it with that address.
-async fn open(shared: &Shared) -> Result<(Connection, ServerAddr)> {
-    match &shared.resolver {
-        None => Ok((
-            connection::connect(&shared.config).await?,
-            shared.config.addr.clone(),
-        )),
-        Some(resolver) => {
-            let mut config = shared.config.clone();
-            config.addr = resolver.resolve().await?;
-            let conn = connection::connect(&config).await?;
-            Ok((conn, config.addr))
-        }
-    }
-}
-
-/// Whether a failed connection attempt is tried again for the requests
-/// waiting on it. Not when retrying cannot help (wrong password, a db that
-/// does not exist, a peer that is not Redis), nor for a client that was
-/// never connected: its first request fails after one connect timeout
-/// instead of `reconnect_wait`. A client that was connected before keeps
-/// trying for `reconnect_wait` (a restart or failover takes a moment).
-fn retry_connect(
-    error: &Error,
-    connects: u64,
-    since: Instant,
-    config: &crate::config::Config,
-) -> bool {
-    let transient = error.is_connection() || error.is_timeout();
-    transient && connects > 0 && since.elapsed() < config.reconnect_wait
 }
 
 /// Fails every queued request: none of them was written.
@@ -331,11 +285,8 @@ impl<'a> Io<'a> {
     fn take_work(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, End>> {
         self.wbuf.clear();
         self.wpos = 0;
-        let size = self.shared.config.write_buffer_size;
-        if self.wbuf.capacity() > 4 * size {
-            // Give back the memory of a large pipeline.
-            self.wbuf = BytesMut::with_capacity(size);
-        }
+        // Give back the memory of a large pipeline.
+        lifecycle::shrink(&mut self.wbuf, self.shared.config.write_buffer_size);
         let mut st = self.shared.lock();
         if st.close_now {
             return Poll::Ready(Err(End::Closed));
@@ -411,11 +362,8 @@ impl<'a> Io<'a> {
     }
 
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool> {
-        let size = self.shared.config.read_buffer_size;
         let buf = &mut self.conn.read_buf;
-        if buf.capacity() - buf.len() < size / 4 {
-            buf.reserve(size);
-        }
+        lifecycle::reserve_read(buf, self.shared.config.read_buffer_size);
         match poll_read_buf(Pin::new(&mut self.conn.stream), cx, buf) {
             Poll::Ready(Ok(0)) => Err(Error::connection("the server closed the connection")),
             Poll::Ready(Ok(_)) => {
@@ -444,11 +392,8 @@ impl<'a> Io<'a> {
             panic!("driver panic injected by a test");
         }
         self.decode_frames()?;
-        let size = self.shared.config.read_buffer_size;
-        if self.conn.read_buf.is_empty() && self.conn.read_buf.capacity() > 4 * size {
-            // Give back the memory of a large reply.
-            self.conn.read_buf = BytesMut::with_capacity(size);
-        }
+        // Give back the memory of a large reply.
+        lifecycle::shrink(&mut self.conn.read_buf, self.shared.config.read_buffer_size);
         Ok(())
     }
 

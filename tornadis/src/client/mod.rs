@@ -242,15 +242,13 @@ impl Client {
             if st.link == Link::Connected {
                 return Ok(());
             }
-            let (tx, rx) = oneshot::channel();
-            st.connect_waiters.push(tx);
+            let rx = st.connect_waiters.add();
             let wake = st.wake_driver();
             drop(st);
             self.apply(wake);
             rx
         };
-        rx.await
-            .unwrap_or_else(|_| Err(Error::connection("the connection attempt was abandoned")))
+        crate::lifecycle::connected(rx).await
     }
 
     /// Closes the connection, even one stuck in a write to a server that
@@ -264,7 +262,7 @@ impl Client {
         self.shared().take_state();
         let (wake, queued) = {
             let mut st = self.shared().lock();
-            if matches!(st.link, Link::Idle | Link::Closing) {
+            if st.link.is_down() {
                 return;
             }
             st.close_now = true;
@@ -503,19 +501,15 @@ impl Client {
             Wake::Nothing => {}
             Wake::Driver(w) => w.wake(),
             Wake::Spawn => {
-                if tokio::runtime::Handle::try_current().is_ok() {
-                    driver::spawn(self.shared().clone());
-                } else {
+                if let Err(e) = driver::spawn(self.shared().clone()) {
+                    // No runtime: what waited for this driver fails.
                     let mut st = self.shared().lock();
                     st.link = Link::Idle;
                     st.out.clear();
-                    let e = Error::client("tornadis needs a tokio runtime: use the client from within #[tokio::main] or Runtime::block_on");
                     for slot in st.slots.drain(..) {
                         slot.fail(e.clone());
                     }
-                    for w in st.connect_waiters.drain(..) {
-                        let _ = w.send(Err(e.clone()));
-                    }
+                    st.connect_waiters.answer(&Err(e));
                 }
             }
         }

@@ -207,20 +207,8 @@ impl Slot {
     }
 }
 
-/// The life cycle of the client's connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Link {
-    /// No driver task runs; nothing is connected.
-    Idle,
-    /// A driver runs and is opening (or re-opening) the connection.
-    Connecting,
-    /// A driver runs with an open connection.
-    Connected,
-    /// `disconnect()` was called and the driver is closing the connection:
-    /// not connected any more; requests queued from now on go to the next
-    /// connection.
-    Closing,
-}
+pub(crate) use crate::lifecycle::Link;
+use crate::lifecycle::{Endpoint, Waiters};
 
 #[derive(Debug)]
 pub(crate) struct State {
@@ -236,7 +224,7 @@ pub(crate) struct State {
     /// Every handle was dropped: finish what is queued, then stop.
     pub(crate) handles_gone: bool,
     /// Callers of `connect()` waiting for the outcome of the next attempt.
-    pub(crate) connect_waiters: Vec<oneshot::Sender<Result<()>>>,
+    pub(crate) connect_waiters: Waiters,
     /// Bumped on every successful connect (lets tests and users see reconnects).
     pub(crate) connects: u64,
     /// The connection of this dedicated client was lost while it held state:
@@ -300,10 +288,20 @@ impl Shared {
                 driver_waker: None,
                 close_now: false,
                 handles_gone: false,
-                connect_waiters: Vec::new(),
+                connect_waiters: Waiters::default(),
                 connects: 0,
                 state_lost: false,
             }),
+        }
+    }
+
+    /// Where the driver connects and whom it tells.
+    pub(crate) fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            config: &self.config,
+            resolver: self.resolver.as_ref(),
+            events: &self.events,
+            peer: &self.peer,
         }
     }
 
@@ -394,17 +392,12 @@ impl State {
         )))
     }
 
-    /// No connection is open or opening for new requests.
-    fn is_down(&self) -> bool {
-        matches!(self.link, Link::Idle | Link::Closing)
-    }
-
     /// Queues an encoded command and its slot. Returns what to do once the lock is released.
     pub(crate) fn push(&mut self, config: &Config, cmd: &Cmd, slot: Slot) -> Result<Wake> {
         if self.state_lost {
             return Err(state_lost_error());
         }
-        if self.is_down() && !config.autoconnect {
+        if self.link.is_down() && !config.autoconnect {
             return Err(not_connected());
         }
         self.check_room(config, cmd.encoded_len())?;
@@ -424,7 +417,7 @@ impl State {
         if self.state_lost {
             return Err(state_lost_error());
         }
-        if self.is_down() && !config.autoconnect {
+        if self.link.is_down() && !config.autoconnect {
             return Err(not_connected());
         }
         self.check_room(config, bytes.len())?;

@@ -1,8 +1,11 @@
 //! The driver task of a [`PubSubClient`](super::PubSubClient): it owns the
 //! connection, sends the queued (un)subscribe commands, matches the server's
 //! confirmations to them, puts published messages in the buffer, and after
-//! a lost connection reconnects (with backoff) and subscribes again to
-//! everything the server had confirmed, then reports the gap.
+//! a lost connection reconnects (with backoff, through the resolver when the
+//! server can move) and subscribes again to everything the server had
+//! confirmed, then reports the gap. Opening, backoff, waiters, buffers and
+//! the observe hooks are the lifecycle it shares with the client's driver
+//! ([`crate::lifecycle`]).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -15,15 +18,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use super::frame::{classify, Family, Frame};
 use super::message::Message;
 use super::shared::{wake_all, Link, Op, OpKind, Shared, State};
-use crate::backoff::Backoff;
 use crate::cmd::cmd;
-use crate::connection::{self, Connection, Stream};
+use crate::connection::{Connection, Stream};
 use crate::error::{Error, Result};
+use crate::lifecycle::{self, Attempts};
+use crate::observe::ConnState;
 use crate::resp::{Decoder, ServerError};
 
-/// Starts a driver task for `shared` (the caller has set `link` to `Connecting`).
-pub(crate) fn spawn(shared: Arc<Shared>) {
-    tokio::spawn(run(shared));
+/// Starts a driver task for `shared` (the caller has set `link` to
+/// `Connecting`), or says that no runtime runs.
+pub(crate) fn spawn(shared: Arc<Shared>) -> Result<()> {
+    lifecycle::spawn(run(shared)).map(drop)
 }
 
 /// How a session ended without an error.
@@ -36,7 +41,8 @@ enum End {
 
 async fn run(shared: Arc<Shared>) {
     let config = &shared.config;
-    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max);
+    let endpoint = shared.endpoint();
+    let mut attempts = Attempts::new(config);
     loop {
         {
             let mut st = shared.lock();
@@ -50,12 +56,13 @@ async fn run(shared: Arc<Shared>) {
                 return;
             }
         }
-        let conn = match connection::connect(config).await {
-            Ok(conn) => conn,
+        attempts.start();
+        let (conn, addr) = match endpoint.open().await {
+            Ok(opened) => opened,
             Err(error) => {
                 let wakers = {
                     let mut st = shared.lock();
-                    st.answer_connect_waiters(&Err(error.clone()));
+                    st.connect_waiters.answer(&Err(error.clone()));
                     expire_ops(&mut st, config.reconnect_wait, &error);
                     if error.is_auth() {
                         // Refused credentials do not get better by waiting:
@@ -65,7 +72,7 @@ async fn run(shared: Arc<Shared>) {
                     }
                     let stop = !config.autoconnect || st.close_now || st.handles_gone;
                     if stop || (st.ops.is_empty() && st.subs.is_empty()) {
-                        shared.events.gave_up(&config.addr, &error);
+                        endpoint.gave_up(&error);
                         Some(give_up(&mut st, error, config.autoconnect))
                     } else {
                         None
@@ -76,29 +83,30 @@ async fn run(shared: Arc<Shared>) {
                     return;
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep(backoff.next_delay()) => {}
+                    _ = tokio::time::sleep(attempts.delay()) => {}
                     // A new command or disconnect(): look again at once.
                     _ = shared.wake_driver.notified() => {}
                 }
                 continue;
             }
         };
-        backoff.reset();
+        attempts.succeeded();
         let (restore, first) = {
             let mut st = shared.lock();
             st.link = Link::Connected;
             st.connects += 1;
-            st.answer_connect_waiters(&Ok(()));
+            st.bounce = false;
+            endpoint.opened(&conn, attempts.took());
+            st.connect_waiters.answer(&Ok(()));
             st.buffer.reopen();
             (restore_ops(&st), st.connects == 1)
         };
-        shared.events.opened(&config.addr, first);
+        endpoint.announce(&addr, first);
 
         let mut session = Session::new(&shared, conn, restore);
         let end = session.run().await;
-        shared.events.closed(&config.addr, || {
-            crate::events::cause(&end, |e| matches!(e, End::Closed))
-        });
+        // A subscribed connection counts as idle: no request awaits a reply.
+        endpoint.closed(&addr, ConnState::Idle, &end, |e| matches!(e, End::Closed));
         let wakers = {
             let mut st = shared.lock();
             match end {
@@ -142,7 +150,7 @@ fn disconnected() -> Error {
 /// when there is nothing to restore (or no handle left), and consumers just
 /// keep waiting: the next command reconnects.
 fn give_up(st: &mut State, error: Error, autoconnect: bool) -> Vec<Waker> {
-    st.answer_connect_waiters(&Err(error.clone()));
+    st.connect_waiters.answer(&Err(error.clone()));
     if st.close_now {
         let e = disconnected();
         st.fail_ops(&e);
@@ -266,6 +274,11 @@ impl<'a> Session<'a> {
                 if st.handles_gone {
                     return Ok(End::Finished);
                 }
+                if std::mem::take(&mut st.bounce) {
+                    return Err(Error::connection(
+                        "the server this connection reached was replaced (a failover); reconnecting and subscribing again",
+                    ));
+                }
                 let ops: Vec<Op> = st.ops.drain(..).collect();
                 may_read = st.buffer.reader_may_read();
                 ping_interval = st.ping_interval;
@@ -273,11 +286,8 @@ impl<'a> Session<'a> {
                 if self.wpos == self.wbuf.len() {
                     self.wbuf.clear();
                     self.wpos = 0;
-                    let size = self.shared.config.write_buffer_size;
-                    if self.wbuf.capacity() > 4 * size {
-                        // Give back the memory of a long list of channels.
-                        self.wbuf = BytesMut::with_capacity(size);
-                    }
+                    // Give back the memory of a long list of channels.
+                    lifecycle::shrink(&mut self.wbuf, self.shared.config.write_buffer_size);
                 }
                 if self.inflight.is_empty() {
                     // The silence before a command is not a timeout.
@@ -287,9 +297,7 @@ impl<'a> Session<'a> {
                     self.send(op);
                 }
             }
-            if self.read_buf.capacity() - self.read_buf.len() < size / 4 {
-                self.read_buf.reserve(size);
-            }
+            lifecycle::reserve_read(&mut self.read_buf, size);
             let deadline = read_timeout.map(|t| crate::deadline::after(self.last_read, t));
             // While reading is paused (lossless mode, consumer behind), the
             // silence is ours: no read timeout, no idle PING.
@@ -344,11 +352,8 @@ impl<'a> Session<'a> {
         let mut wakers = Vec::new();
         let result = self.decode_frames(&mut wakers);
         wake_all(wakers);
-        let size = self.shared.config.read_buffer_size;
-        if self.read_buf.is_empty() && self.read_buf.capacity() > 4 * size {
-            // Give back the memory of a large message.
-            self.read_buf = BytesMut::with_capacity(size);
-        }
+        // Give back the memory of a large message.
+        lifecycle::shrink(&mut self.read_buf, self.shared.config.read_buffer_size);
         result
     }
 

@@ -97,6 +97,7 @@ pub use stream::Messages;
 pub use subscriptions::Subscriptions;
 
 use frame::Family;
+pub(crate) use shared::Follower;
 use shared::{not_connected, wake_all, Link, Op, OpKind, Shared};
 
 use crate::cmd::cmd;
@@ -180,12 +181,39 @@ impl PubSubClient {
     /// assert!(!pubsub.is_connected());
     /// ```
     pub fn new(config: Config) -> Result<PubSubClient> {
+        PubSubClient::open(config, None)
+    }
+
+    /// A pub/sub client that asks `resolver` where to connect before every
+    /// connection attempt (the first one and each reconnect), as
+    /// [`Client::with_resolver`](crate::Client::with_resolver) does; the
+    /// address in `config` is then only a fallback for display. After a
+    /// reconnect it subscribes again on the server the resolver names then.
+    /// [`SentinelClient::pubsub`](crate::sentinel::SentinelClient::pubsub)
+    /// is one made this way.
+    pub fn with_resolver(
+        config: Config,
+        resolver: Arc<dyn crate::client::AddrResolver>,
+    ) -> Result<PubSubClient> {
+        PubSubClient::open(config, Some(resolver))
+    }
+
+    fn open(
+        config: Config,
+        resolver: Option<Arc<dyn crate::client::AddrResolver>>,
+    ) -> Result<PubSubClient> {
         config.validate()?;
         Ok(PubSubClient {
             handle: Arc::new(Handle {
-                shared: Arc::new(Shared::new(config, DEFAULT_BUFFER_CAPACITY)),
+                shared: Arc::new(Shared::new(config, DEFAULT_BUFFER_CAPACITY, resolver)),
             }),
         })
+    }
+
+    /// A handle that can make this client move to a new connection while
+    /// it lives, without keeping it alive.
+    pub(crate) fn follower(&self) -> shared::Follower {
+        shared::Follower(Arc::downgrade(self.shared()))
     }
 
     /// A builder for the configuration, whose `build` gives a `PubSubClient`.
@@ -244,15 +272,13 @@ impl PubSubClient {
             if st.link == Link::Connected {
                 return Ok(());
             }
-            let (tx, rx) = oneshot::channel();
-            st.connect_waiters.push(tx);
+            let rx = st.connect_waiters.add();
             let spawn = self.start_driver(&mut st);
             drop(st);
             self.kick(spawn)?;
             rx
         };
-        rx.await
-            .unwrap_or_else(|_| Err(Error::connection("the connection attempt was abandoned")))
+        crate::lifecycle::connected(rx).await
     }
 
     /// Closes the connection and forgets every subscription. Commands still
@@ -468,15 +494,14 @@ impl PubSubClient {
             self.shared().wake_driver.notify_one();
             return Ok(());
         }
-        if tokio::runtime::Handle::try_current().is_ok() {
-            driver::spawn(self.shared().clone());
+        let Err(e) = driver::spawn(self.shared().clone()) else {
             return Ok(());
-        }
-        let e = Error::client("tornadis needs a tokio runtime: use the client from within #[tokio::main] or Runtime::block_on");
+        };
+        // No runtime: what waited for this driver fails.
         let mut st = self.shared().lock();
         st.link = Link::Idle;
         st.fail_ops(&e);
-        st.answer_connect_waiters(&Err(e.clone()));
+        st.connect_waiters.answer(&Err(e.clone()));
         Err(e)
     }
 

@@ -3,7 +3,7 @@
 //! subscriptions and the life cycle of the connection, under one short lock.
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Instant;
 
@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, Notify};
 use super::buffer::Buffer;
 use super::frame::Family;
 use super::subscriptions::Subscriptions;
+use crate::client::AddrResolver;
 use crate::cmd::Cmd;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -67,16 +68,8 @@ impl Op {
     }
 }
 
-/// The life cycle of the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Link {
-    /// No driver task runs.
-    Idle,
-    /// A driver runs and is opening (or re-opening) the connection.
-    Connecting,
-    /// A driver runs with an open connection.
-    Connected,
-}
+pub(crate) use crate::lifecycle::Link;
+use crate::lifecycle::{Endpoint, Waiters};
 
 #[derive(Debug)]
 pub(crate) struct State {
@@ -91,7 +84,10 @@ pub(crate) struct State {
     /// Every handle was dropped: the driver stops.
     pub(crate) handles_gone: bool,
     /// Callers of `connect()` waiting for the outcome of the next attempt.
-    pub(crate) connect_waiters: Vec<oneshot::Sender<Result<()>>>,
+    pub(crate) connect_waiters: Waiters,
+    /// The server this connection reached was replaced (a Sentinel
+    /// failover): reconnect through the resolver and subscribe again.
+    pub(crate) bounce: bool,
     /// Bumped on every successful connect.
     pub(crate) connects: u64,
     /// Idle time after which the driver sends `PING` (`None`: never).
@@ -103,13 +99,6 @@ impl State {
     pub(crate) fn fail_ops(&mut self, error: &Error) {
         for op in self.ops.drain(..) {
             op.finish(Err(error.clone()));
-        }
-    }
-
-    /// Answers the `connect()` callers.
-    pub(crate) fn answer_connect_waiters(&mut self, result: &Result<()>) {
-        for w in self.connect_waiters.drain(..) {
-            let _ = w.send(result.clone());
         }
     }
 
@@ -132,6 +121,10 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// Where connection events go (a cluster's, or this client's own).
     pub(crate) events: crate::events::Hub,
+    /// Where to connect, when it can change between connections (Sentinel).
+    pub(crate) resolver: Option<Arc<dyn AddrResolver>>,
+    /// The node the current connection reached, for spans and metrics.
+    pub(crate) peer: crate::observe::Peer,
     state: Mutex<State>,
     /// Wakes the driver: a command was queued, `disconnect()` was called, or
     /// the last handle was dropped. A notification sent while the driver is
@@ -140,7 +133,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(mut config: Config, capacity: usize) -> Self {
+    pub(crate) fn new(
+        mut config: Config,
+        capacity: usize,
+        resolver: Option<Arc<dyn AddrResolver>>,
+    ) -> Self {
         let events = config.events.take().unwrap_or_default();
         let mut buffer = Buffer::new(capacity);
         if !config.autoconnect {
@@ -151,6 +148,8 @@ impl Shared {
         Shared {
             config,
             events,
+            resolver,
+            peer: Default::default(),
             state: Mutex::new(State {
                 link: Link::Idle,
                 ops: VecDeque::new(),
@@ -158,7 +157,8 @@ impl Shared {
                 subs: Subscriptions::default(),
                 close_now: false,
                 handles_gone: false,
-                connect_waiters: Vec::new(),
+                connect_waiters: Waiters::default(),
+                bounce: false,
                 connects: 0,
                 ping_interval: Some(super::options::DEFAULT_PING_INTERVAL),
             }),
@@ -166,10 +166,47 @@ impl Shared {
         }
     }
 
+    /// Where the driver connects and whom it tells.
+    pub(crate) fn endpoint(&self) -> Endpoint<'_> {
+        Endpoint {
+            config: &self.config,
+            resolver: self.resolver.as_ref(),
+            events: &self.events,
+            peer: &self.peer,
+        }
+    }
+
     /// Locks the state. A poisoned lock (a panic while holding it, which the
     /// code under the lock never does) is recovered rather than propagated.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Moves a [`PubSubClient`](super::PubSubClient) to a new connection when the
+/// server it reached was replaced (a Sentinel `+switch-master`), keeping its
+/// subscriptions: they are restored on the new connection, followed by a
+/// `Reconnected` notice.
+#[derive(Debug, Clone)]
+pub(crate) struct Follower(pub(crate) std::sync::Weak<Shared>);
+
+impl Follower {
+    /// Asks for a new connection; false once the client is gone.
+    pub(crate) fn bounce(&self) -> bool {
+        let Some(shared) = self.0.upgrade() else {
+            return false;
+        };
+        {
+            let mut st = shared.lock();
+            if st.handles_gone {
+                return false;
+            }
+            if st.link == Link::Connected {
+                st.bounce = true;
+            }
+        }
+        shared.wake_driver.notify_one();
+        true
     }
 }
 

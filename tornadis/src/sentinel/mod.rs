@@ -100,16 +100,23 @@ pub(crate) struct Inner {
     core: Arc<Core>,
     primary: Client,
     replica: Mutex<Option<Client>>,
+    /// The pub/sub clients handed out, while they live.
+    pubsub: Mutex<Vec<crate::pubsub::Follower>>,
 }
 
 impl Inner {
     /// Closes the primary's and the replica's connections; their next
-    /// requests reconnect through the sentinels.
+    /// requests reconnect through the sentinels. The pub/sub clients move
+    /// to the new primary at once and subscribe again there.
     pub(crate) fn drop_connections(&self) {
         self.primary.disconnect();
         if let Some(replica) = self.replica().as_ref() {
             replica.disconnect();
         }
+        self.pubsub
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|f| f.bounce());
     }
 
     fn replica(&self) -> std::sync::MutexGuard<'_, Option<Client>> {
@@ -144,6 +151,7 @@ impl SentinelClient {
             core,
             primary,
             replica: Mutex::new(None),
+            pubsub: Mutex::new(Vec::new()),
         });
         // Set once, just after creation: cannot fail.
         let _ = inner.core.owner.set(Arc::downgrade(&inner));
@@ -181,6 +189,41 @@ impl SentinelClient {
         });
         let client = Client::with_resolver(self.inner.core.data_config.clone(), resolver, false)?;
         *slot = Some(client.clone());
+        Ok(client)
+    }
+
+    /// A new pub/sub client on the current primary that follows failovers:
+    /// its address comes from the sentinels before each connection, and on
+    /// `+switch-master` it moves to the new primary, subscribes there again
+    /// to everything it was subscribed to, and puts a
+    /// [`MessageKind::Reconnected`](crate::pubsub::MessageKind::Reconnected)
+    /// notice in its messages (what was published during the switch is not
+    /// redelivered). Each call gives a client with its own connection and
+    /// subscriptions; publish with [`primary`](SentinelClient::primary).
+    ///
+    /// ```no_run
+    /// # async fn demo(sentinel: tornadis::sentinel::SentinelClient) -> tornadis::Result<()> {
+    /// let pubsub = sentinel.pubsub()?;
+    /// pubsub.pubsub_subscribe("news").await?;
+    /// while let Some(msg) = pubsub.pubsub_pop_message(None).await? {
+    ///     if msg.is_gap() {
+    ///         continue; // a failover (or a lost connection): resynchronise
+    ///     }
+    ///     println!("{:?}", msg.payload());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pubsub(&self) -> Result<crate::PubSubClient> {
+        self.inner.core.ensure_watcher();
+        let resolver = Arc::new(PrimaryResolver {
+            core: self.inner.core.clone(),
+        });
+        let client =
+            crate::PubSubClient::with_resolver(self.inner.core.data_config.clone(), resolver)?;
+        let mut followers = self.inner.pubsub.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget the clients dropped since.
+        followers.retain(|f| f.0.strong_count() > 0);
+        followers.push(client.follower());
         Ok(client)
     }
 
