@@ -52,6 +52,6 @@ async fn main() -> Result<()> {
             stats.hits, stats.misses, stats.invalidations, stats.entries
         );
     }
-    writer.del(["tornadis:cache:greeting"]).await?;
+    writer.del("tornadis:cache:greeting").await?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The main example: connect, write a key, read it back.
+//! The main example: connect, write a key, read it back (raw, then typed).
 //!
 //! Run it against a Redis on localhost:6379 (or set `REDIS_URL`):
 //!
@@ -6,7 +6,7 @@
 //! cargo run -p tornadis --example hello
 //! ```
 
-use tornadis::{Client, Value};
+use tornadis::{Client, Commands, Value};
 
 #[tokio::main]
 async fn main() {
@@ -27,6 +27,10 @@ async fn main() {
 async fn run(url: &str) -> tornadis::Result<()> {
     let client = Client::from_url(url)?;
     client.connect().await?;
+    // The handshake learnt the server's kind and version.
+    if let Some(server) = client.server() {
+        println!("connected to {server} at {url}");
+    }
 
     // The raw escape hatch: any command as arguments, the reply as a Value.
     let reply = client.call(("SET", "tornadis:hello", "world")).await?;
@@ -39,7 +43,13 @@ async fn run(url: &str) -> tornadis::Result<()> {
     let text: String = client.call_as(("GET", "tornadis:hello")).await?;
     println!("as a String: {text}");
 
-    let deleted: i64 = client.call_as(("DEL", "tornadis:hello")).await?;
-    println!("DEL tornadis:hello -> {deleted}");
+    // The typed methods, one per command (trait `Commands`; listed by data
+    // type in the API docs, `tornadis::commands`).
+    client.set("tornadis:hello", "typed world").await?;
+    let typed: Option<String> = client.get("tornadis:hello").await?;
+    println!("get -> {typed:?}");
+
+    let deleted = client.del("tornadis:hello").await?;
+    println!("del -> {deleted}");
     Ok(())
 }

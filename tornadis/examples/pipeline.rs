@@ -1,11 +1,14 @@
 //! Pipelines, as in the original's pipeline example: stack commands, send
 //! them in one write, get every reply back in order. Then the same with the
-//! typed pipeline builder, and a MULTI/EXEC transaction.
+//! typed pipeline builder, a MULTI/EXEC transaction, a pipeline built in a
+//! loop (`pipeline_of`), and independent requests fanned out with
+//! `try_join_all`.
 //!
 //! ```text
 //! cargo run -p tornadis --example pipeline
 //! ```
 
+use futures::future::try_join_all;
 use tornadis::{Client, Commands, Pipeline, Result};
 
 #[tokio::main]
@@ -56,6 +59,23 @@ async fn main() -> Result<()> {
         .await?;
     println!("transaction: {a}, {b}");
 
-    client.call(("DEL", "tornadis:pipe")).await?;
+    // Built in a loop: one reply type, a Vec back, still one round trip.
+    let jobs: Vec<String> = (1..=5).map(|i| format!(r#"{{"job":{i}}}"#)).collect();
+    let mut pushes = client.pipeline_of();
+    for job in &jobs {
+        pushes.push(|p| p.rpush("tornadis:pipe:jobs", job));
+    }
+    let lengths: Vec<i64> = pushes.query().await?;
+    println!("pipeline_of: queue lengths {lengths:?}");
+
+    // Independent requests need no pipeline: requests are futures, and the
+    // client writes concurrent ones together.
+    let keys = ["tornadis:pipe:a", "tornadis:pipe:b", "tornadis:pipe:c"];
+    let counts: Vec<i64> = try_join_all(keys.iter().map(|k| client.incr(*k))).await?;
+    println!("try_join_all of INCRs -> {counts:?}");
+
+    client.del("tornadis:pipe").await?;
+    client.del(keys).await?;
+    client.del("tornadis:pipe:jobs").await?;
     Ok(())
 }

@@ -34,7 +34,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
 
     // The first call finds no script (NOSCRIPT), loads it and runs it again;
     // later calls send only the digest.
-    client.del(["example:limit:ada"]).await?;
+    client.del("example:limit:ada").await?;
     for attempt in 1..=4 {
         let n: i64 = limiter
             .invoke(&client, ["example:limit:ada"], (3, 60))
@@ -51,7 +51,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
 
     // In a pipeline: SCRIPT LOAD first, then EVALSHA, in one round trip.
     // (A pipeline cannot fall back on NOSCRIPT by itself; see Script::stack.)
-    client.del(["example:limit:bob"]).await?;
+    client.del("example:limit:bob").await?;
     let pipe = client.pipeline().script_load(limiter.source());
     let pipe = limiter.stack(pipe, ["example:limit:bob"], (3, 60));
     let (_digest, first, second): (String, i64, i64) = limiter
@@ -68,7 +68,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
         .function_load_with(library, FunctionLoadOptions::new().replace())
         .await?;
     let greeting: String = client
-        .fcall_with("greet", FcallOptions::new().arg(["world"]))
+        .fcall_with("greet", FcallOptions::new().arg("world"))
         .await?;
     println!("{greeting}");
     Ok(())

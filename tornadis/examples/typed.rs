@@ -1,5 +1,7 @@
 //! A tour of the typed command methods: strings, a hash read into a serde
-//! struct, a sorted set with scores, and a typed pipeline.
+//! struct (and a missing one as `None`), a list as a job queue, a sorted set
+//! with scores, and a typed pipeline. The methods are listed by data type in
+//! the API docs (`tornadis::commands::string`, `::hash`, `::list`, ...).
 //!
 //! Run it against a Redis on localhost:6379 (or set `REDIS_URL`):
 //!
@@ -65,8 +67,24 @@ async fn run(url: &str) -> tornadis::Result<()> {
         .hset_fields("tornadis:typed:user:1", Fields(&ada))
         .await?;
     client.hincrby("tornadis:typed:user:1", "age", 1).await?;
-    let Serde(user): Serde<User> = client.hgetall("tornadis:typed:user:1").await?;
-    println!("HGETALL user:1 -> {user:?}");
+    let user: Option<Serde<User>> = client.hgetall("tornadis:typed:user:1").await?;
+    println!("HGETALL user:1 -> {:?}", user.map(|Serde(u)| u));
+    let nobody: Option<Serde<User>> = client.hgetall("tornadis:typed:user:2").await?;
+    println!(
+        "HGETALL user:2 -> {:?} (no such hash)",
+        nobody.map(|Serde(u)| u)
+    );
+
+    // Lists: one value or many wherever Redis takes a list.
+    let job = r#"{"job":1}"#.to_string();
+    client.lpush("tornadis:typed:jobs", &job).await?;
+    client
+        .lpush("tornadis:typed:jobs", [r#"{"job":2}"#, r#"{"job":3}"#])
+        .await?;
+    // BRPOP waits (here up to 1 s) on a side connection: other callers of
+    // this client are not held up.
+    let next: Option<(String, String)> = client.brpop("tornadis:typed:jobs", 1.0).await?;
+    println!("BRPOP jobs -> {next:?}");
 
     // Sorted sets: scores are f64, and WITHSCORES has its own method.
     client
@@ -76,7 +94,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
         )
         .await?;
     let raised = client
-        .zadd_incr("tornadis:typed:scores", [(10.0, "grace")])
+        .zadd_incr("tornadis:typed:scores", (10.0, "grace"))
         .await?;
     println!("ZADD scores INCR 10 grace -> {raised:?}");
     let top: Vec<(String, f64)> = client
@@ -100,6 +118,7 @@ async fn run(url: &str) -> tornadis::Result<()> {
             "tornadis:typed:visits",
             "tornadis:typed:user:1",
             "tornadis:typed:scores",
+            "tornadis:typed:jobs",
         ])
         .query()
         .await?;

@@ -130,6 +130,11 @@ mod layout_check;
 #[doc = include_str!("../../docs/guide.md")]
 mod guide {}
 
+// The README's code blocks, compiled as doc tests the same way.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 pub use client::{
     AddrResolver, Client, LatencyHistogram, Request, ResolveFuture, Stats, TransactionOptions,
     TRANSACTION_ATTEMPTS,
