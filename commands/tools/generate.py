@@ -272,7 +272,9 @@ def json_arg(arg: dict, in_choices: bool = False, command: str = "") -> dict:
     if not (in_choices and kind == "token"):
         out["type"] = kind
     if "token" in arg:
-        out["token"] = arg["token"]
+        # The JSON files write MIGRATE's empty key as `""`, as typed in a
+        # shell; what is sent is an empty argument.
+        out["token"] = "" if arg["token"] == '""' else arg["token"]
     elif kind == "token":
         # A few files leave the token out when it equals the name.
         out["token"] = arg["name"].upper()

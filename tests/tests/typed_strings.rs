@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use tornadis::commands::{
-    BitopOperation, CopyOptions, GetexOptions, ScanOptions, SetGetOptions, SetOptions, SortOptions,
+    BitopOperation, CopyOptions, GetexOptions, MigrateKeySelector, MigrateOptions, ScanOptions,
+    SetGetOptions, SetOptions, SortOptions,
 };
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
@@ -232,4 +233,29 @@ async fn scan_iterates_until_the_cursor_returns_to_zero() {
         assert!(seen.iter().all(|k| k.starts_with("user:")));
         assert!(!seen.contains("user:set"), "TYPE string leaves the set out");
     }
+}
+
+/// MIGRATE with KEYS takes the empty string where the single key would go.
+#[tokio::test]
+async fn migrate_moves_several_keys_with_the_empty_key_selector() {
+    let (source, target) = (RedisServer::start(), RedisServer::start());
+    let c = resp3(&source);
+    c.set("a", 1).await.unwrap();
+    c.set("b", 2).await.unwrap();
+    let opts = MigrateOptions::new().keys(["a", "b"]);
+    let reply = c
+        .migrate_with(
+            "127.0.0.1",
+            i64::from(target.port()),
+            MigrateKeySelector::EmptyString,
+            0,
+            5000,
+            opts,
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply, "OK");
+    assert_eq!(c.exists(["a", "b"]).await.unwrap(), 0, "moved away");
+    let t = resp3(&target);
+    assert_eq!(t.get::<i64>("b").await.unwrap(), Some(2));
 }

@@ -133,8 +133,14 @@ pub fn convert_for(
     };
     let token = a.token.clone();
     if let Some(t) = &token {
-        if t.is_empty() || t.chars().any(char::is_whitespace) {
-            err(format!("token {t:?} must be one non-empty word"));
+        // An empty pure token is one empty argument (MIGRATE's `""` in place
+        // of the key); a token before a value must be a word.
+        if (t.is_empty() && !(ty == "token" && place == Place::Choice))
+            || t.chars().any(char::is_whitespace)
+        {
+            err(format!(
+                "token {t:?} must be one non-empty word (an empty one only as a choice of a oneof)"
+            ));
         }
     }
     if a.choices.is_some() != (ty == "oneof") {
@@ -563,6 +569,15 @@ mod tests {
             type = "value"
             args = []"#)
         .is_err());
+        // An empty token is one empty argument, only as a choice.
+        assert!(arg(r#"name = "t"
+            type = "token"
+            token = """#)
+        .is_err());
+        assert!(arg(r#"name = "o"
+            type = "oneof"
+            choices = [{ name = "key", type = "key" }, { name = "empty", token = "" }]"#)
+        .is_ok());
     }
 
     #[test]
