@@ -27,7 +27,7 @@ COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
 SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
 VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
-              "since", "display", "choices", "args", "redis", "valkey", "counts", "shared"}
+              "since", "display", "choices", "args", "redis", "valkey", "counts", "shared", "as_value"}
 # Words too common to say anything about whether two summaries are alike.
 STOPWORDS = {"a", "an", "the", "of", "to", "in", "or", "and", "is", "are", "if",
              "it", "its", "for", "by", "on", "at", "as", "be", "from", "with",

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use tornadis::commands::{XaddIdSelector, XgroupCreateIdSelector};
 use tornadis::{Client, Commands, Many};
 use tornadis_tests::RedisServer;
 
@@ -31,13 +30,8 @@ async fn a_single_value_is_a_list_of_one() {
     assert_eq!(c.zadd("z", (1.5, "m")).await.unwrap(), 1);
     c.mset(("a", 1)).await.unwrap();
     assert_eq!(c.hset_multiple("h2", ("f", "v")).await.unwrap(), 1);
-    let id: String = c
-        .xadd("s", XaddIdSelector::AutoId, ("field", "value"))
-        .await
-        .unwrap();
-    c.xgroup_create("s", "g", XgroupCreateIdSelector::Id("0".into()))
-        .await
-        .unwrap();
+    let id: String = c.xadd("s", "*", ("field", "value")).await.unwrap();
+    c.xgroup_create("s", "g", "0").await.unwrap();
     c.call(("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"))
         .await
         .unwrap();

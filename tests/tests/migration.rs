@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use tornadis::cluster::ClusterClient;
 use tornadis::commands::{
-    SetOptions, XaddIdSelector, XgroupCreateIdSelector, XgroupCreateOptions, XreadgroupOptions,
+    SetOptions, XgroupCreateOptions, XreadgroupOptions,
     ZrangeWithscoresOptions,
 };
 use tornadis::{Client, ClientPool, Commands, Fields, PubSubClient, Serde};
@@ -126,13 +126,13 @@ async fn a_stream_consumer_with_xadd_xreadgroup_and_xack() {
         .xgroup_create_with(
             "events",
             "workers",
-            XgroupCreateIdSelector::Id("0".into()),
+            "0",
             XgroupCreateOptions::new().mkstream(),
         )
         .await
         .unwrap();
     let id = client
-        .xadd("events", XaddIdSelector::AutoId, ("kind", "signup"))
+        .xadd("events", "*", ("kind", "signup"))
         .await
         .unwrap();
     let batch: Batch = client

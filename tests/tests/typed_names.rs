@@ -159,3 +159,53 @@ async fn shared_expiry_on_a_server() {
         assert_eq!(c.ttl("k").await.unwrap(), -1);
     }
 }
+
+#[test]
+fn special_ids_are_the_strings_redis_documents() {
+    assert_eq!(
+        args(Capture.xadd("s", "*", [("f", "v")])),
+        ["XADD", "s", "*", "f", "v"]
+    );
+    assert_eq!(
+        args(Capture.xgroup_create("s", "g", "0")),
+        ["XGROUP", "CREATE", "s", "g", "0"]
+    );
+    assert_eq!(
+        args(Capture.xgroup_setid("s", "g", "$")),
+        ["XGROUP", "SETID", "s", "g", "$"]
+    );
+    // An ID of the caller's own is a string too.
+    assert_eq!(
+        args(Capture.xadd("s", "5-1", [("f", "v")])),
+        ["XADD", "s", "5-1", "f", "v"]
+    );
+}
+
+#[tokio::test]
+async fn special_ids_on_a_server() {
+    use std::collections::HashMap;
+    type Entries = Vec<(String, HashMap<String, String>)>;
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        let id = c.xadd("s", "*", [("n", "1")]).await.unwrap();
+        assert!(id.contains('-'), "{id}");
+        c.xgroup_create("s", "g", "0").await.unwrap();
+        let all: Entries = c.xrange("s", "-", "+").await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].0, id);
+        let got: Option<Vec<(String, Entries)>> =
+            c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
+        let got = got.expect("one new entry for the group");
+        assert_eq!(got[0].1[0].0, id);
+        // The group has seen everything: ">" has nothing more.
+        let none: Option<Vec<(String, Entries)>> =
+            c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
+        assert!(
+            none.as_ref()
+                .is_none_or(|v| v.iter().all(|(_, e)| e.is_empty())),
+            "{none:?}"
+        );
+        c.xgroup_setid("s", "g", "$").await.unwrap();
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use tornadis::commands::{Direction, MinMax, XaddIdSelector, XgroupCreateIdSelector};
+use tornadis::commands::{Direction, MinMax};
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
 
@@ -89,13 +89,8 @@ async fn stream_claims_and_pending_entries() {
     let server = RedisServer::start();
     for c in clients(&server) {
         c.flushdb().await.unwrap();
-        let id = c
-            .xadd("s", XaddIdSelector::AutoId, [("f", "v")])
-            .await
-            .unwrap();
-        c.xgroup_create("s", "g", XgroupCreateIdSelector::Id("0".into()))
-            .await
-            .unwrap();
+        let id = c.xadd("s", "*", [("f", "v")]).await.unwrap();
+        c.xgroup_create("s", "g", "0").await.unwrap();
         let read: Streams = c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
         assert_eq!(read.expect("one stream")[0].1[0].0, id);
 

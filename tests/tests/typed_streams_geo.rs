@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use tornadis::commands::{
-    GeoUnit, GeosearchBy, GeosearchFrom, GeosearchWithcoordOptions, TrimStrategy, XaddIdSelector,
-    XaddOptions, XgroupCreateIdSelector, XgroupCreateOptions, XrangeOptions, XreadOptions,
-    XreadgroupOptions,
+    GeoUnit, GeosearchBy, GeosearchFrom, GeosearchWithcoordOptions, TrimStrategy, XaddOptions,
+    XgroupCreateOptions, XrangeOptions, XreadOptions, XreadgroupOptions,
 };
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
@@ -34,15 +33,11 @@ async fn xadd_xrange_and_xread_in_both_protocols() {
     for c in [resp3(&server), resp2(&server)] {
         c.flushdb().await.unwrap();
         let id1 = c
-            .xadd("s", XaddIdSelector::AutoId, [("temp", "20"), ("room", "a")])
+            .xadd("s", "*", [("temp", "20"), ("room", "a")])
             .await
             .unwrap();
         let id2 = c
-            .xadd(
-                "s",
-                XaddIdSelector::Id("9999999999999-0".into()),
-                [("temp", "21")],
-            )
+            .xadd("s", "9999999999999-0", [("temp", "21")])
             .await
             .unwrap();
         assert_eq!(id2, "9999999999999-0");
@@ -50,7 +45,7 @@ async fn xadd_xrange_and_xread_in_both_protocols() {
         let none = c
             .xadd_with(
                 "missing",
-                XaddIdSelector::AutoId,
+                "*",
                 [("f", "v")],
                 XaddOptions::new().nomkstream(),
             )
@@ -104,9 +99,7 @@ async fn xadd_xrange_and_xread_in_both_protocols() {
 async fn xread_block_runs_on_a_side_connection() {
     let server = RedisServer::start();
     let c = resp3(&server);
-    c.xadd("jobs", XaddIdSelector::AutoId, [("n", "0")])
-        .await
-        .unwrap();
+    c.xadd("jobs", "*", [("n", "0")]).await.unwrap();
     let started = Instant::now();
     let reader = {
         let c = c.clone();
@@ -123,10 +116,7 @@ async fn xread_block_runs_on_a_side_connection() {
         assert_eq!(c.xlen("jobs").await.unwrap(), 1);
     }
     assert!(!reader.is_finished(), "XREAD BLOCK should still wait");
-    let id = c
-        .xadd("jobs", XaddIdSelector::AutoId, [("n", "1")])
-        .await
-        .unwrap();
+    let id = c.xadd("jobs", "*", [("n", "1")]).await.unwrap();
     let got = tokio::time::timeout(Duration::from_secs(3), reader)
         .await
         .expect("woken by the XADD")
@@ -147,26 +137,13 @@ async fn consumer_groups() {
     let server = RedisServer::start();
     for c in [resp3(&server), resp2(&server)] {
         c.flushdb().await.unwrap();
-        c.xgroup_create_with(
-            "q",
-            "workers",
-            XgroupCreateIdSelector::NewId,
-            XgroupCreateOptions::new().mkstream(),
-        )
-        .await
-        .unwrap();
-        let e = c
-            .xgroup_create("q", "workers", XgroupCreateIdSelector::NewId)
+        c.xgroup_create_with("q", "workers", "$", XgroupCreateOptions::new().mkstream())
             .await
-            .unwrap_err();
+            .unwrap();
+        let e = c.xgroup_create("q", "workers", "$").await.unwrap_err();
         assert_eq!(e.code(), Some("BUSYGROUP"), "{e}");
-        let id = c
-            .xadd("q", XaddIdSelector::AutoId, [("task", "build")])
-            .await
-            .unwrap();
-        c.xadd("q", XaddIdSelector::AutoId, [("task", "test")])
-            .await
-            .unwrap();
+        let id = c.xadd("q", "*", [("task", "build")]).await.unwrap();
+        c.xadd("q", "*", [("task", "test")]).await.unwrap();
 
         let got: Streams = c
             .xreadgroup_with(

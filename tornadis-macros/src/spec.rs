@@ -159,6 +159,10 @@ pub struct Arg {
     /// For a `oneof`: the name of the Rust type its choices make, shared
     /// with every other argument that names it.
     pub shared: Option<String>,
+    /// For a `oneof` of one value and pure tokens: take it as that value,
+    /// the tokens being strings the value may be (`*` for XADD's ID).
+    #[serde(default)]
+    pub as_value: bool,
     pub choices: Option<Vec<Arg>>,
     pub args: Option<Vec<Arg>>,
     pub display: Option<String>,

@@ -267,14 +267,10 @@ mod tests {
         let (nx, PhantomData::<Option<()>>) = Typed.set_with("k", "v", SetOptions::new().nx());
         assert_eq!(args(&nx), ["SET", "k", "v", "NX"]);
         // `xadd` without NOMKSTREAM always gets an ID.
-        let (xadd, PhantomData::<String>) = Typed.xadd("s", XaddIdSelector::AutoId, [("f", "v")]);
+        let (xadd, PhantomData::<String>) = Typed.xadd("s", "*", [("f", "v")]);
         assert_eq!(args(&xadd), ["XADD", "s", "*", "f", "v"]);
-        let (_, PhantomData::<Option<String>>) = Typed.xadd_with(
-            "s",
-            XaddIdSelector::AutoId,
-            [("f", "v")],
-            XaddOptions::new().nomkstream(),
-        );
+        let (_, PhantomData::<Option<String>>) =
+            Typed.xadd_with("s", "*", [("f", "v")], XaddOptions::new().nomkstream());
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct Arg {
     pub counts: Option<String>,
     /// A `oneof` whose enum is shared by name with other arguments (`shared`).
     pub shared: bool,
+    /// For a `oneof` taken `as_value`: the strings with a meaning of their
+    /// own that the value may be (its token choices: `*`, `$`), each with
+    /// the choice's name (`auto-id`).
+    pub specials: Vec<(String, String)>,
     pub display: String,
 }
 
@@ -214,7 +218,41 @@ pub fn convert_for(
             return None;
         }
     };
+    let mut specials = Vec::new();
+    let mut ident = ident;
+    let kind = match kind {
+        Kind::OneOf { choices, .. } if a.as_value => {
+            let (values, tokens): (Vec<_>, Vec<_>) =
+                choices.iter().partition(|c| c.kind != Kind::Token);
+            match values.as_slice() {
+                [one] if matches!(one.kind, Kind::Value | Kind::Key) && !one.multiple => {
+                    specials = tokens
+                        .iter()
+                        .filter_map(|c| Some((c.token.clone()?, c.name.clone())))
+                        .collect();
+                    ident.clone_from(&one.ident);
+                    one.kind.clone()
+                }
+                _ => {
+                    errs.push(format!(
+                        "{here}: `as_value` is for a `oneof` of one value and pure tokens"
+                    ));
+                    return None;
+                }
+            }
+        }
+        _ if a.as_value => {
+            errs.push(format!("{here}: `as_value` is for a `oneof`"));
+            return None;
+        }
+        k => k,
+    };
     let display = a.display.clone().unwrap_or_else(|| match (&kind, &token) {
+        _ if !specials.is_empty() => {
+            let mut alts: Vec<_> = specials.iter().map(|(t, _)| t.as_str()).collect();
+            alts.push(&ident);
+            format!("<{}>", alts.join(" | "))
+        }
         (Kind::Token, Some(t)) => t.clone(),
         _ => a.name.clone(),
     });
@@ -246,7 +284,8 @@ pub fn convert_for(
         since: a.since.clone(),
         need,
         counts: a.counts.clone(),
-        shared: a.shared.is_some() && ty == "oneof",
+        shared: a.shared.is_some() && ty == "oneof" && !a.as_value,
+        specials,
         display,
     })
 }

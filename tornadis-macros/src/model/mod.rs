@@ -303,6 +303,23 @@ fn command(c: &spec::Command, group: &str, errs: &mut Vec<String>) -> Option<Com
                 "\n\n`{count}` is not a parameter: the method sends the number of `{list}` items given."
             ));
         }
+        args.iter().for_each(|a| {
+            a.walk(&mut |a| {
+                if a.specials.is_empty() {
+                    return;
+                }
+                let each: Vec<_> = a
+                    .specials
+                    .iter()
+                    .map(|(t, name)| format!("`\"{t}\"` ({})", name.replace('-', " ")))
+                    .collect();
+                d.push_str(&format!(
+                    "\n\n`{}` is one string: a value of its own, or one Redis gives a meaning: {}.",
+                    a.ident,
+                    each.join(", ")
+                ));
+            })
+        });
         let mut newer = Vec::new();
         args.iter().for_each(|a| {
             a.walk(&mut |a| {

@@ -10,7 +10,7 @@ pub fn tokens(args: &[Arg]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for a in args {
         a.walk(&mut |a| {
-            if let Some(t) = &a.token {
+            for t in a.token.iter().chain(a.specials.iter().map(|(t, _)| t)) {
                 let t = t.to_ascii_uppercase();
                 if !out.contains(&t) {
                     out.push(t);
