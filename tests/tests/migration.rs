@@ -10,8 +10,7 @@ use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use tornadis::cluster::ClusterClient;
 use tornadis::commands::{
-    SetOptions, XgroupCreateOptions, XreadgroupOptions,
-    ZrangeWithscoresOptions,
+    SetOptions, XgroupCreateOptions, XreadgroupOptions, ZrangeWithscoresOptions,
 };
 use tornadis::{Client, ClientPool, Commands, Fields, PubSubClient, Serde};
 use tornadis_tests::{RedisCluster, RedisServer};
