@@ -405,3 +405,34 @@ async fn new_bitop_operations_are_refused_on_redis_7_0_and_valkey() {
         assert!(raw.is_server(), "{raw}");
     }
 }
+
+/// HSCAN's NOVALUES (Redis 7.4, Valkey 8.0): field names only, on Valkey
+/// 9.1; refused before sending on Redis 7.0.
+#[tokio::test]
+async fn hscan_novalues_walks_field_names() {
+    let server = valkey();
+    for c in [resp3(&server), resp2(&server)] {
+        c.hset_multiple("h", [("a", "1"), ("b", "2")])
+            .await
+            .unwrap();
+        let (cursor, mut fields) = c.hscan_novalues::<String>("h", 0).await.unwrap();
+        fields.sort();
+        assert_eq!(
+            (cursor, fields),
+            (0, vec!["a".to_string(), "b".to_string()])
+        );
+    }
+    let old = redis();
+    let err = resp3(&old)
+        .hscan_novalues::<String>("h", 0)
+        .await
+        .unwrap_err();
+    assert!(err.is_client(), "{err}");
+    assert!(
+        err.detail().starts_with(
+            "HSCAN with `NOVALUES` needs Redis >= 7.4.0 or Valkey >= 8.0.0; this server is Redis 7.0.15"
+        ),
+        "{err}"
+    );
+    assert_eq!(calls(&old, "hscan"), 0);
+}
