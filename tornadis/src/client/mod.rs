@@ -1,7 +1,9 @@
 //! [`Client`]: the cheap-to-clone handle, and the driver task behind it.
 //!
 //! - `shared`: the queue that handles and the driver share;
-//! - `driver`: the task that owns the connection;
+//! - `driver`: the task that owns the connection (its lifecycle, shared with
+//!   the pub/sub driver, is `crate::lifecycle`);
+//! - `permit`: a request's place in the queue, given back on drop;
 //! - `request`: the lazy future returned by `call` and the typed methods;
 //! - `cache`: client-side caching (opt-in).
 

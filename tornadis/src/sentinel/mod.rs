@@ -45,6 +45,12 @@
 //!   (about a second) are lost when the sentinels demote it. `WAIT` on a
 //!   dedicated connection, or `min-replicas-to-write` on the server, bound
 //!   these windows.
+//! - **Pub/sub clients** ([`SentinelClient::pubsub`]) find the primary the
+//!   same way; on `+switch-master` (or when their connection fails) they
+//!   move to the new primary, subscribe again there and put a
+//!   [`MessageKind::Reconnected`](crate::pubsub::MessageKind::Reconnected)
+//!   notice in their messages: what was published during the switch is not
+//!   redelivered, and nothing arrives twice.
 //! - **Replica clients** ([`SentinelClient::replica`]) connect to a replica
 //!   the sentinels list without the `s_down`, `o_down` or `disconnected`
 //!   flags and that reports `slave`, taking the healthy ones in turn.
