@@ -15,7 +15,7 @@ from generate import (FLAG_ORDER, GROUPS, OUR_ARG_TYPES, RUST_KEYWORDS,
 
 CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 # Reply types of tornadis::value with a fixed meaning (model/reply.rs NAMED).
-NAMED = {"FieldExpire", "FieldPersist", "FieldTtl"}
+NAMED = {"FieldExpire", "FieldPersist", "FieldTtl", "EntryDeletion"}
 VERSION = re.compile(r"\d+\.\d+\.\d+")
 # Valkey forked from this Redis version: it has everything Redis had then.
 VALKEY_FIRST = (7, 2, 4)
@@ -27,7 +27,7 @@ COMMAND_FIELDS = {"name", "method", "summary", "doc", "since", "arity", "flags",
 SHAPE_FIELDS = {"plain_reply", "single", "as_args", "without"}
 VARIANT_FIELDS = {"method", "with", "required", "reply", "summary", "doc"} | SHAPE_FIELDS
 ARG_FIELDS = {"name", "type", "token", "optional", "multiple", "multiple_token",
-              "since", "display", "choices", "args", "redis", "valkey", "counts", "shared", "as_value"}
+              "since", "display", "choices", "args", "redis", "valkey", "counts", "shared", "as_value", "shortcuts"}
 # Words too common to say anything about whether two summaries are alike.
 STOPWORDS = {"a", "an", "the", "of", "to", "in", "or", "and", "is", "are", "if",
              "it", "its", "for", "by", "on", "at", "as", "be", "from", "with",

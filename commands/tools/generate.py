@@ -149,7 +149,7 @@ CURATED = ["method", "summary", "doc", "deprecated", "skip_method",
            "valkey_arity"]
 # Argument fields a person writes (availability, computed counts); a refresh
 # keeps them on the argument of the same name.
-CURATED_ARG = ["redis", "valkey", "counts", "shared", "as_value"]
+CURATED_ARG = ["redis", "valkey", "counts", "shared", "as_value", "shortcuts"]
 
 
 # ---------------------------------------------------------------- reading JSON

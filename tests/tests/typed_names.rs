@@ -209,3 +209,72 @@ async fn special_ids_on_a_server() {
         c.xgroup_setid("s", "g", "$").await.unwrap();
     }
 }
+
+#[test]
+fn trim_forms_encode() {
+    use tornadis::commands::{XaddOptions, XtrimMaxlenApproxOptions};
+    let opts = XaddOptions::new().maxlen_approx(1000);
+    assert_eq!(
+        args(Capture.xadd_with("s", "*", [("f", "v")], opts)),
+        ["XADD", "s", "MAXLEN", "~", "1000", "*", "f", "v"]
+    );
+    let opts = XaddOptions::new().nomkstream().minid("5-0");
+    assert_eq!(
+        args(Capture.xadd_with("s", "*", [("f", "v")], opts)),
+        ["XADD", "s", "NOMKSTREAM", "MINID", "5-0", "*", "f", "v"]
+    );
+    assert_eq!(
+        args(Capture.xtrim_maxlen("s", 10)),
+        ["XTRIM", "s", "MAXLEN", "10"]
+    );
+    assert_eq!(
+        args(Capture.xtrim_minid_approx("s", "7-0")),
+        ["XTRIM", "s", "MINID", "~", "7-0"]
+    );
+    // Redis 8.2's reference policies: XADD before the trim, XTRIM after it.
+    let opts = XaddOptions::new().acked().maxlen(5);
+    let (cmd, _) = Capture.xadd_with("s", "*", [("f", "v")], opts);
+    let needs: Vec<_> = cmd.requirements().iter().map(|r| r.what).collect();
+    assert_eq!(needs, ["XADD with `condition`"]);
+    assert_eq!(
+        args((cmd, PhantomData::<()>)),
+        ["XADD", "s", "ACKED", "MAXLEN", "5", "*", "f", "v"]
+    );
+    let opts = XtrimMaxlenApproxOptions::new().condition(tornadis::commands::RefPolicy::Delref);
+    assert_eq!(
+        args(Capture.xtrim_maxlen_approx_with("s", 100, opts)),
+        ["XTRIM", "s", "MAXLEN", "~", "100", "DELREF"]
+    );
+}
+
+#[tokio::test]
+async fn trim_forms_on_a_server() {
+    use tornadis::commands::XaddOptions;
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        for i in 0..1000 {
+            c.xadd_with("s", "*", [("n", i)], XaddOptions::new().maxlen_approx(10))
+                .await
+                .unwrap();
+        }
+        // Whole nodes go: at least 10 stay, far fewer than 1000.
+        let len = c.xlen("s").await.unwrap();
+        assert!((10..1000).contains(&len), "{len}");
+        let dropped = c.xtrim_maxlen("s", 10).await.unwrap();
+        assert_eq!(dropped, len - 10);
+        assert_eq!(c.xlen("s").await.unwrap(), 10);
+        c.xadd_with("s", "*", [("n", 0)], XaddOptions::new().maxlen(3))
+            .await
+            .unwrap();
+        assert_eq!(c.xlen("s").await.unwrap(), 3);
+        assert_eq!(c.xtrim_minid("s", "0-1").await.unwrap(), 0);
+        // No Redis 8.2 here: the policy is refused before sending.
+        let err = c
+            .xadd_with("s", "*", [("n", 0)], XaddOptions::new().keepref())
+            .await
+            .expect_err("KEEPREF needs Redis 8.2");
+        assert!(err.is_client(), "{err}");
+        assert_eq!(c.xlen("s").await.unwrap(), 3);
+    }
+}

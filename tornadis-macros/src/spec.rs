@@ -163,9 +163,21 @@ pub struct Arg {
     /// the tokens being strings the value may be (`*` for XADD's ID).
     #[serde(default)]
     pub as_value: bool,
+    /// For an optional block: builder methods for its common forms.
+    #[serde(default)]
+    pub shortcuts: Vec<Shortcut>,
     pub choices: Option<Vec<Arg>>,
     pub args: Option<Vec<Arg>>,
     pub display: Option<String>,
+}
+
+/// A builder method that sends a block in one common form (`maxlen_approx`):
+/// the tokens in `with` chosen, its other optional members left out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shortcut {
+    pub method: String,
+    pub with: Vec<String>,
 }
 
 /// Parses one file. The error carries the byte range it refers to, if known.

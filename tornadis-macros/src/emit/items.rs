@@ -75,12 +75,14 @@ pub fn options(m: &Method) -> TokenStream {
             }
             _ => builder(&field, a, None),
         };
-        // A shared type may also be given whole: `.expiration(SetExpiry::Ex(60))`.
+        // A shared type may also be given whole: `.expiration(SetExpiry::Seconds(60))`.
         let whole = match &a.kind {
             Kind::OneOf { .. } if a.shared && !a.multiple => builder(&field, a, None),
             _ => quote!(),
         };
-        quote!(#each_choice #whole)
+        // The common forms of a block: `.maxlen_approx(1000)`.
+        let forms = a.shortcuts.iter().map(|f| builder(&field, f, None));
+        quote!(#each_choice #whole #(#forms)*)
     });
     let doc = format!(
         "Optional arguments of [`{with}`](Commands::{with}); each method sets one \

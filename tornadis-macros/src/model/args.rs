@@ -39,6 +39,9 @@ pub struct Arg {
     /// own that the value may be (its token choices: `*`, `$`), each with
     /// the choice's name (`auto-id`).
     pub specials: Vec<(String, String)>,
+    /// For an optional block: its common forms, each a required copy named
+    /// after its builder method (`shortcuts`).
+    pub shortcuts: Vec<Arg>,
     pub display: String,
 }
 
@@ -271,7 +274,7 @@ pub fn convert_for(
             what: format!("{name} with `{}`", a.token.as_deref().unwrap_or(&a.name)),
         })
     });
-    Some(Arg {
+    let mut out = Arg {
         name: a.name.clone(),
         ident,
         kind,
@@ -286,8 +289,67 @@ pub fn convert_for(
         counts: a.counts.clone(),
         shared: a.shared.is_some() && ty == "oneof" && !a.as_value,
         specials,
+        shortcuts: Vec::new(),
         display,
-    })
+    };
+    out.shortcuts = shortcuts(&out, &a.shortcuts, &here, errs);
+    Some(out)
+}
+
+/// The common forms of block `a` (FORMAT.md `shortcuts`).
+fn shortcuts(a: &Arg, list: &[spec::Shortcut], here: &str, errs: &mut Vec<String>) -> Vec<Arg> {
+    let Kind::Block(members) = &a.kind else {
+        if !list.is_empty() {
+            errs.push(format!("{here}: `shortcuts` is for an optional block"));
+        }
+        return Vec::new();
+    };
+    if !list.is_empty() && (!a.optional || a.multiple) {
+        errs.push(format!("{here}: `shortcuts` is for an optional block"));
+    }
+    let mut out = Vec::new();
+    for s in list {
+        // Choosing a choice of a required `oneof` is what a form is for.
+        let mut m = members.clone();
+        let missing: Vec<String> = s
+            .with
+            .iter()
+            .filter(|w| {
+                let hit = |a: &Arg| {
+                    a.token
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case(w))
+                };
+                require(&mut m, &hit, true).is_none()
+            })
+            .map(|w| format!("`with` names `{w}`, which is not a token of the block"))
+            .collect();
+        match if missing.is_empty() {
+            Ok(m)
+        } else {
+            Err(missing)
+        } {
+            Ok(m) => {
+                let mut form = a.clone();
+                form.optional = false;
+                form.shortcuts.clear();
+                form.kind = Kind::Block(m.into_iter().filter(|m| !m.optional).collect());
+                match names::ident(&s.method) {
+                    Some(i) if i == s.method => form.ident = i,
+                    _ => errs.push(format!(
+                        "{here}: shortcut `{}` is not a usable method name",
+                        s.method
+                    )),
+                }
+                out.push(form);
+            }
+            Err(e) => errs.extend(
+                e.into_iter()
+                    .map(|e| format!("{here}: shortcut `{}`: {e}", s.method)),
+            ),
+        }
+    }
+    out
 }
 
 /// Each `counts` must name the list right after it, a list without a token
@@ -449,9 +511,9 @@ fn require(args: &mut [Arg], hit: &dyn Fn(&Arg) -> bool, choices: bool) -> Optio
         let found = match &mut a.kind {
             Kind::OneOf { choices: cs, .. } if choices && !a.multiple => {
                 if let Some(c) = cs.iter().find(|c| hit(c)).cloned() {
-                    let was = a.optional;
+                    // Choosing one choice narrows even a required `oneof`.
                     *a = c;
-                    return Some(was);
+                    return Some(true);
                 }
                 None
             }

@@ -507,7 +507,9 @@ fn check_method_names(args: &[Arg], here: &str, errs: &mut Vec<String>) {
                 }
                 names
             }
-            (_, true) => vec![a.builder_name()],
+            (_, true) => std::iter::once(a.builder_name())
+                .chain(a.shortcuts.iter().map(|f| f.ident.clone()))
+                .collect(),
             (Kind::Token, false) => vec![],
             (Kind::Block(m), false) if !a.multiple => m
                 .iter()

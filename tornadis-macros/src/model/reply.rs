@@ -24,7 +24,7 @@ pub enum Reply {
 }
 
 /// Reply types the library defines for replies with a fixed meaning.
-pub const NAMED: &[&str] = &["FieldExpire", "FieldPersist", "FieldTtl"];
+pub const NAMED: &[&str] = &["FieldExpire", "FieldPersist", "FieldTtl", "EntryDeletion"];
 
 impl Reply {
     /// The type parameters in order of first appearance, each with whether it

@@ -130,6 +130,27 @@ fn redis_only_commands_encode_as_documented() {
     assert_eq!(args(&c), ["XACKDEL", "s", "g", "IDS", "1", "1-0"]);
     assert!(allowed(&c, REDIS_8_0).is_err(), "XACKDEL came in 8.2");
     allowed(&c, (ServerKind::Redis, (8, 2, 0))).expect("Redis 8.2 has XACKDEL");
+    // XADD and XTRIM took the same policies in 8.2.
+    let c = Capture.xadd_with(
+        "s",
+        "*",
+        [("f", "v")],
+        XaddOptions::new().delref().maxlen_approx(9),
+    );
+    assert_eq!(
+        args(&c),
+        ["XADD", "s", "DELREF", "MAXLEN", "~", "9", "*", "f", "v"]
+    );
+    assert!(
+        allowed(&c, REDIS_8_0).is_err(),
+        "DELREF on XADD came in 8.2"
+    );
+    assert!(allowed(&c, VALKEY_9_1).is_err());
+    allowed(&c, (ServerKind::Redis, (8, 2, 0))).expect("Redis 8.2 has XADD DELREF");
+    let c = Capture.xtrim_minid_with("s", "5-0", XtrimMinidOptions::new().acked());
+    assert_eq!(args(&c), ["XTRIM", "s", "MINID", "5-0", "ACKED"]);
+    allowed(&c, (ServerKind::Redis, (8, 2, 0))).expect("Redis 8.2 has XTRIM ACKED");
+    assert!(allowed(&Capture.xtrim_minid("s", "5-0"), REDIS_8_0).is_ok());
 }
 
 /// The vector-set commands of Redis 8, against their documented syntax (no

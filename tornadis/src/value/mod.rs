@@ -6,6 +6,7 @@
 //! - `de`: a serde [`Deserializer`](ValueDeserializer) over a [`Value`](crate::Value),
 //!   [`from_value_serde`] and the [`Serde`] wrapper.
 //! - `ser`: [`Fields`], a serde `Serialize` value written as field/value arguments.
+//! - `stream_codes`: [`EntryDeletion`], the per-ID codes of `XDELEX` and `XACKDEL`.
 //! - `to_arg`: [`ToArg`] and [`ToArgs`].
 //! - `arg_list`: [`ToArgList`] (one value or many, where a command takes a list) and [`Many`].
 
@@ -15,6 +16,7 @@ mod de;
 mod from_value;
 mod hash_field;
 mod ser;
+mod stream_codes;
 mod to_arg;
 
 #[doc(hidden)]
@@ -24,4 +26,5 @@ pub use de::{from_value_serde, Serde, ValueDeserializer};
 pub use from_value::FromValue;
 pub use hash_field::{FieldExpire, FieldPersist, FieldTtl};
 pub use ser::Fields;
+pub use stream_codes::EntryDeletion;
 pub use to_arg::{ToArg, ToArgs};
