@@ -179,6 +179,45 @@ fn submit<'a>(client: &'a Client, cmd: &Cmd, permit: Permit) -> State<'a> {
     }
 }
 
+/// Records a finished request in the client's stats and its operation's span.
+fn settle(client: &Client, submitted: &Submitted, op: Operation, error: Option<&Error>) {
+    client.record(submitted.elapsed(), error.map(Error::kind));
+    let carrier = submitted.carrier(client);
+    op.finish(client.config(), &carrier.shared().peer, error);
+}
+
+impl Client {
+    /// Sends `cmd`, already validated, looked up (its [`CommandInfo`] is
+    /// attached) and routed (`route`, for a shared connection) by a cluster
+    /// client, and returns the raw reply: a server error stays a
+    /// [`Value::Error`] for the caller to read (a redirect) and to decode
+    /// once, into the caller's type. Nothing is looked up, copied or
+    /// decoded on the way; stats and spans are recorded as for any request.
+    ///
+    /// [`CommandInfo`]: crate::command_info::CommandInfo
+    pub(crate) async fn send_routed(
+        &self,
+        cmd: &Cmd,
+        route: super::routing::Route,
+    ) -> Result<Value> {
+        let permit = match self.try_permit() {
+            Ok(p) => p,
+            Err(_) => self.permit().await?,
+        };
+        let mut submitted = self.submit_routed(cmd, cmd.info(), route, permit)?;
+        let op = Operation::command(self.config(), &submitted.carrier(self).shared().peer, cmd);
+        let reply = std::future::poll_fn(|cx| submitted.poll_reply(cx)).await;
+        match &reply {
+            Ok(Value::Error(e)) => {
+                settle(self, &submitted, op, Some(&Error::from_server(e.clone())))
+            }
+            Ok(_) => settle(self, &submitted, op, None),
+            Err(e) => settle(self, &submitted, op, Some(e)),
+        }
+        reply
+    }
+}
+
 /// A wait for the first connection, or for room in a full request queue
 /// (the slow path of backpressure).
 type Wait<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -270,10 +309,7 @@ impl<R: FromValue> Future for Request<'_, R> {
                     return match submitted.poll_reply(cx) {
                         Poll::Ready(reply) => {
                             let result = finish(&this.name, reply);
-                            let error = result.as_ref().err();
-                            client.record(submitted.elapsed(), error.map(Error::kind));
-                            let carrier = submitted.carrier(client);
-                            op.finish(client.config(), &carrier.shared().peer, error);
+                            settle(client, &submitted, op, result.as_ref().err());
                             Poll::Ready(result)
                         }
                         Poll::Pending => {

@@ -157,6 +157,7 @@ pub(crate) fn info_of_cached(
 }
 
 /// The route of `cmd`, refused when a connection of this kind cannot run it.
+#[cfg(test)]
 pub(crate) fn route(cmd: &Cmd, exclusive: bool) -> Result<Route> {
     route_with(info_of(cmd), cmd, exclusive)
 }

@@ -185,10 +185,25 @@ impl Client {
         // One spec lookup serves routing, the state flag and the cache.
         let info = routing::info_of(cmd);
         let shared = self.shared();
-        let routed = cmd
+        let route = cmd
             .validate()
-            .and_then(|()| routing::route_with(info, cmd, shared.exclusive));
-        match routed? {
+            .and_then(|()| routing::route_with(info, cmd, shared.exclusive))?;
+        self.submit_routed(cmd, info, route, permit)
+    }
+
+    /// [`submit`](Client::submit) for a command already validated, looked
+    /// up (`info`) and routed for a connection of this kind: a cluster
+    /// client does that once per command and hands the command on to a
+    /// node's connection without doing it again.
+    pub(crate) fn submit_routed(
+        &self,
+        cmd: &Cmd,
+        info: Option<&'static crate::command_info::CommandInfo>,
+        route: Route,
+        permit: Permit,
+    ) -> Result<Submitted> {
+        let shared = self.shared();
+        match route {
             Route::Side { timeout } if !shared.exclusive => {
                 // The side connection counts its own requests.
                 drop(permit);

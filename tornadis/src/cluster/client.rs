@@ -200,12 +200,19 @@ impl ClusterClient {
     }
 
     /// Routes and runs one command.
+    ///
+    /// `cmd` carries its spec-table entry (attached by [`prepare`]): it is
+    /// validated and routed here, once, and handed on to its node's
+    /// connection as it is. The reply is raw (a server error may be a
+    /// [`Value::Error`]), for the caller to decode once.
     pub(super) async fn run(&self, cmd: Cmd) -> Result<Value> {
         cmd.validate()?;
-        // Refuses connection-state commands, as on a shared client.
-        routing::route(&cmd, false)?;
-        let Some(info) = routing::info_of(&cmd) else {
-            return self.any_primary().await?.call(&cmd).await;
+        let info = cmd.info();
+        // Refuses connection-state commands, as on a shared client; the
+        // route goes with the command to its node.
+        let route = routing::route_with(info, &cmd, false)?;
+        let Some(info) = info else {
+            return self.any_primary().await?.send_routed(&cmd, route).await;
         };
         let args: Vec<&[u8]> = cmd.arg_slices().collect();
         let positions = key_positions(info, &args);
@@ -218,7 +225,7 @@ impl ClusterClient {
                 primary.learn_server(&cmd).await?;
                 primary.check_server(&cmd)?;
             }
-            return super::multi::keyless(self, info, &cmd).await;
+            return super::multi::keyless(self, info, &cmd, &route).await;
         }
         let slots: Vec<u16> = positions
             .iter()
@@ -227,8 +234,20 @@ impl ClusterClient {
             .collect();
         let first = slots.first().copied().unwrap_or(0);
         if slots.iter().all(|s| *s == first) {
-            return self.send_to_slot(first, read, &cmd).await;
+            return self.send_to_slot(first, read, &cmd, &route).await;
         }
-        super::multi::split(self, info, &args, &positions, &slots, read).await
+        super::multi::split(self, info, &args, &positions, &slots, read, &route).await
     }
+}
+
+/// Attaches a raw command's spec-table entry, looked up once by name (a
+/// typed command carries it already), so that routing, the node's
+/// connection and error messages need no second lookup.
+pub(super) fn prepare(mut cmd: Cmd) -> Cmd {
+    if cmd.info().is_none() {
+        if let Some(info) = routing::info_of(&cmd) {
+            cmd.attach_info(info);
+        }
+    }
+    cmd
 }

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use super::client::ClusterClient;
+use crate::client::routing::Route;
 use crate::cmd::Cmd;
 use crate::command_info::{CommandFlags, CommandInfo, KeySpec, RequestPolicy, ResponsePolicy};
 use crate::error::{Error, Result};
@@ -43,10 +44,15 @@ pub(super) async fn keyless(
     cluster: &ClusterClient,
     info: &CommandInfo,
     cmd: &Cmd,
+    route: &Route,
 ) -> Result<Value> {
     let facts = &info.routing;
     let Some(replicas_too) = targets(info) else {
-        return cluster.any_primary().await?.call(cmd).await;
+        return cluster
+            .any_primary()
+            .await?
+            .send_routed(cmd, route.clone())
+            .await;
     };
     let topology = cluster.ensure_topology().await?;
     let addrs = if replicas_too {
@@ -58,7 +64,7 @@ pub(super) async fn keyless(
     for addr in addrs {
         let node = cluster.node(&addr, false)?;
         node.check_server(cmd)?;
-        calls.push(async move { node.call(cmd).await });
+        calls.push(async move { node.send_routed(cmd, route.clone()).await });
     }
     let replies = join_all(calls).await;
     merge(facts.response_policy, replies)
@@ -179,11 +185,12 @@ fn concat(replies: Vec<Value>) -> Result<Value> {
 /// refused before sending.
 pub(super) async fn split(
     cluster: &ClusterClient,
-    info: &CommandInfo,
+    info: &'static CommandInfo,
     args: &[&[u8]],
     positions: &[usize],
     slots: &[u16],
     read: bool,
+    route: &Route,
 ) -> Result<Value> {
     let per_key = match (info.routing.request_policy, info.keys) {
         (Some(RequestPolicy::MultiShard), [KeySpec::Range { step, .. }]) => usize::from(*step).max(1),
@@ -204,6 +211,8 @@ pub(super) async fn split(
     let mut calls = Vec::new();
     for (&slot, members) in &groups {
         let mut part = Cmd::new();
+        // The same command, with fewer keys: its table entry goes along.
+        part.attach_info(info);
         // The command's name (and anything before the first key).
         for a in args.iter().take(first_key) {
             part.arg(*a);
@@ -214,7 +223,7 @@ pub(super) async fn split(
                 part.arg(*a);
             }
         }
-        calls.push(async move { cluster.send_to_slot(slot, read, &part).await });
+        calls.push(async move { cluster.send_to_slot(slot, read, &part, route).await });
     }
     let replies = join_all(calls).await;
     if info.routing.response_policy.is_some() {

@@ -50,15 +50,12 @@ impl ClusterClient {
     /// Dropping the future never desyncs a node connection; commands already
     /// sent may still run.
     pub async fn call_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
-        self.run_batch(pipeline.batch(), pipeline.is_atomic()).await
+        self.run_batch(pipeline.batch().clone(), pipeline.is_atomic())
+            .await
     }
 
     /// Runs the commands of `batch`, one `Result` per command in order.
-    pub(crate) async fn run_batch(
-        &self,
-        batch: &Batch,
-        atomic: bool,
-    ) -> Result<Vec<Result<Value>>> {
+    pub(crate) async fn run_batch(&self, batch: Batch, atomic: bool) -> Result<Vec<Result<Value>>> {
         batch.check()?;
         // Node connections are shared: what a shared client refuses in a
         // pipeline is refused here too.
@@ -96,14 +93,19 @@ impl ClusterClient {
                     &mut parts[last]
                 }
             };
-            part.batch.push_from(batch, i);
+            part.batch.push_from(&batch, i);
             part.at.push(i);
         }
-        let sends = parts.iter().map(|part| async move {
-            let (addr, readonly) = &part.node;
-            match self.node(addr, *readonly) {
-                Ok(node) => part.batch.clone().run(&node, false).await,
-                Err(e) => Err(e),
+        let batch = &batch;
+        // Each part's batch moves into its send: its bytes are not copied again.
+        let sends = parts.iter_mut().map(|part| {
+            let (addr, readonly) = part.node.clone();
+            let commands = std::mem::take(&mut part.batch);
+            async move {
+                match self.node(&addr, readonly) {
+                    Ok(node) => commands.run(&node, false).await,
+                    Err(e) => Err(e),
+                }
             }
         });
         let singles = alone.iter().map(|&i| self.run_entry(batch, i));
@@ -189,13 +191,18 @@ impl ClusterClient {
     async fn run_entry(&self, batch: &Batch, i: usize) -> Result<Value> {
         let name = batch.name(i);
         match batch.cmd(i) {
-            Some(cmd) => self.run(cmd).await.map_err(|e| attach(&name, e)),
+            // A server error is this command's `Err`, as in any pipeline.
+            Some(cmd) => match self.run(cmd).await {
+                Ok(Value::Error(e)) => Err(name.attach(Error::from_server(e))),
+                Ok(v) => Ok(v),
+                Err(e) => Err(attach(&name, e)),
+            },
             None => Err(Error::protocol("a pipeline command could not be read back")),
         }
     }
 
     /// A MULTI/EXEC pipeline: all its keys in one slot, on that slot's primary.
-    async fn run_atomic(&self, batch: &Batch) -> Result<Vec<Result<Value>>> {
+    async fn run_atomic(&self, batch: Batch) -> Result<Vec<Result<Value>>> {
         let mut slot: Option<u16> = None;
         for i in 0..batch.len() {
             let Some((bytes, Some(info))) = batch.entry(i) else {
@@ -224,7 +231,7 @@ impl ClusterClient {
             }
             None => self.any_primary().await?,
         };
-        batch.clone().run(&node, true).await
+        batch.run(&node, true).await
     }
 }
 

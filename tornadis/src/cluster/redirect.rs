@@ -8,15 +8,24 @@ use super::topology::NodeAddr;
 use super::ReadFrom;
 use crate::backoff::Backoff;
 use crate::client::request::CommandName;
-use crate::client::routing;
+use crate::client::routing::Route;
 use crate::client::Client;
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
 impl ClusterClient {
-    /// Sends `cmd` to the node serving `slot`, following redirects.
-    pub(super) async fn send_to_slot(&self, slot: u16, read: bool, cmd: &Cmd) -> Result<Value> {
+    /// Sends `cmd` to the node serving `slot`, following redirects. The
+    /// command was validated, looked up and routed (`route`) once by the
+    /// cluster; it goes to each node as it is, encoded once when queued.
+    /// A server error other than a redirect is returned as an `Err`.
+    pub(super) async fn send_to_slot(
+        &self,
+        slot: u16,
+        read: bool,
+        cmd: &Cmd,
+        route: &Route,
+    ) -> Result<Value> {
         let topology = self.ensure_topology().await?;
         let (mut addr, mut readonly) = self.target(&topology, slot, read)?;
         let mut asking = false;
@@ -34,13 +43,14 @@ impl ClusterClient {
                 Ok(()) => {
                     node.check_server(cmd)?;
                     if asking {
-                        asking_call(&node, cmd).await
+                        asking_call(&node, cmd, route).await
                     } else {
-                        node.call(cmd).await
+                        node.send_routed(cmd, route.clone()).await
                     }
                 }
             };
             let error = match reply {
+                Ok(Value::Error(e)) => Error::from_server(e),
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
@@ -87,12 +97,11 @@ impl ClusterClient {
 ///
 /// A blocking command would hold the node's shared connection for its whole
 /// timeout: its pair runs on a connection of its own to the node, closed after.
-async fn asking_call(node: &Client, cmd: &Cmd) -> Result<Value> {
-    cmd.validate()?;
+async fn asking_call(node: &Client, cmd: &Cmd, route: &Route) -> Result<Value> {
     let mut bytes = bytes::BytesMut::with_capacity(cmd.encoded_len() + 16);
     bytes.extend_from_slice(b"*1\r\n$6\r\nASKING\r\n");
     cmd.write_to(&mut bytes);
-    let blocks = routing::Route::of(routing::info_of(cmd), cmd).blocks();
+    let blocks = route.blocks();
     let own;
     let node = if blocks {
         let mut config = node.config().clone();

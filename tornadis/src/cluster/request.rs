@@ -45,6 +45,7 @@ impl<'a> Executor for &'a ClusterClient {
     type Output<R: FromValue> = ClusterRequest<'a, R>;
 
     fn execute<R: FromValue>(self, cmd: Cmd) -> ClusterRequest<'a, R> {
+        let cmd = super::client::prepare(cmd);
         let name = CommandName::of(&cmd);
         ClusterRequest {
             fut: Box::pin(self.run(cmd)),

@@ -31,7 +31,7 @@ impl Target<'_> {
     pub(crate) async fn run(self, batch: Batch, atomic: bool) -> Result<Vec<Result<Value>>> {
         match self {
             Target::Client(client) => batch.run(client, atomic).await,
-            Target::Cluster(cluster) => cluster.run_batch(&batch, atomic).await,
+            Target::Cluster(cluster) => cluster.run_batch(batch, atomic).await,
             Target::Mock(mock) => mock.run_batch(&batch, atomic),
         }
     }
