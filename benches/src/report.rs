@@ -136,6 +136,11 @@ pub fn target(workload: Workload) -> Target {
             min_speed: 1.2,
             max_cpu: Some(0.6),
         },
+        Workload::ClusterOps | Workload::ClusterPipeline => Target {
+            against: None,
+            min_speed: 1.5,
+            max_cpu: None,
+        },
         Workload::Large => Target {
             against: None,
             min_speed: 1.0,

@@ -97,6 +97,12 @@ pub struct Server {
 impl Server {
     /// Starts a server of `kind` and waits until it answers `PING`.
     pub fn start(kind: ServerKind) -> Result<Server, String> {
+        Server::start_with(kind, &[])
+    }
+
+    /// Starts a server as [`start`](Server::start) does, with `extra`
+    /// arguments on its command line.
+    pub fn start_with(kind: ServerKind, extra: &[&str]) -> Result<Server, String> {
         let binary = kind.binary()?;
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!(
@@ -116,6 +122,7 @@ impl Server {
             .arg(&log)
             // Persistence would fork and write in the middle of the SET workloads.
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -179,6 +186,97 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A cluster of three primaries with one replica each, made of six servers
+/// started as [`Server::start`] does (cluster mode on), joined with
+/// `redis-cli --cluster create --cluster-replicas 1`; stopped when dropped.
+#[derive(Debug)]
+pub struct Cluster {
+    nodes: Vec<Server>,
+}
+
+impl Cluster {
+    /// Starts six nodes and waits until every one reports `cluster_state:ok`.
+    pub fn start(kind: ServerKind) -> Result<Cluster, String> {
+        let mut nodes = Vec::with_capacity(6);
+        for _ in 0..6 {
+            nodes.push(Server::start_with(
+                kind,
+                &[
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                    "--cluster-node-timeout",
+                    "5000",
+                ],
+            )?);
+        }
+        let cluster = Cluster { nodes };
+        let mut create = Command::new(cli()?);
+        create.arg("--cluster").arg("create");
+        for n in &cluster.nodes {
+            create.arg(n.socket_addr().to_string());
+        }
+        let out = create
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run redis-cli --cluster create: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "redis-cli --cluster create failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for n in &cluster.nodes {
+            loop {
+                let info = Command::new(cli()?)
+                    .args(["-p", &n.port().to_string(), "cluster", "info"])
+                    .output()
+                    .map_err(|e| format!("cannot run redis-cli cluster info: {e}"))?;
+                if String::from_utf8_lossy(&info.stdout).contains("cluster_state:ok") {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "the cluster node on port {} did not reach cluster_state:ok within 30 s",
+                        n.port()
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(cluster)
+    }
+
+    /// Every node's (host, port), primaries and replicas alike.
+    pub fn nodes(&self) -> Vec<(String, u16)> {
+        self.nodes
+            .iter()
+            .map(|n| ("127.0.0.1".to_string(), n.port()))
+            .collect()
+    }
+}
+
+/// `redis-cli` (or `REDIS_CLI`), which creates the cluster.
+fn cli() -> Result<PathBuf, String> {
+    if let Some(explicit) = std::env::var_os("REDIS_CLI") {
+        return Ok(PathBuf::from(explicit));
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("redis-cli"))
+                .find(|p| p.is_file())
+        })
+        .ok_or_else(|| {
+            "`redis-cli` was not found (it creates the cluster): set REDIS_CLI or install Redis"
+                .into()
+        })
 }
 
 fn free_port() -> Result<u16, String> {

@@ -17,11 +17,17 @@ pub enum Workload {
     Pool,
     /// GET of one large value, one at a time.
     Large,
+    /// A 3-primary + 3-replica cluster: 64 tasks alternating SET and GET
+    /// over keys in every slot.
+    ClusterOps,
+    /// The cluster: explicit pipelines of 1,000 SETs whose keys fall in
+    /// every slot.
+    ClusterPipeline,
 }
 
 impl Workload {
     /// Every workload, in the order they run and are reported.
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 9] = [
         Workload::SeqTcp,
         Workload::SeqUnix,
         Workload::Concurrent(64),
@@ -29,6 +35,8 @@ impl Workload {
         Workload::Pipeline,
         Workload::Pool,
         Workload::Large,
+        Workload::ClusterOps,
+        Workload::ClusterPipeline,
     ];
 
     /// The name used on the command line and in the table.
@@ -40,6 +48,8 @@ impl Workload {
             Workload::Pipeline => "pipeline".into(),
             Workload::Pool => "pool".into(),
             Workload::Large => "large".into(),
+            Workload::ClusterOps => format!("cluster-{CLUSTER_TASKS}"),
+            Workload::ClusterPipeline => "cluster-pipeline".into(),
         }
     }
 
@@ -48,6 +58,11 @@ impl Workload {
     pub fn matches(&self, word: &str) -> bool {
         let name = self.name();
         name == word || name.split('-').next() == Some(word)
+    }
+
+    /// Whether the workload runs against the cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Workload::ClusterOps | Workload::ClusterPipeline)
     }
 
     /// Whether the workload is about bytes moved rather than commands.
@@ -135,6 +150,9 @@ impl Sizes {
 pub fn key(i: usize) -> String {
     format!("bench:key:{i}")
 }
+
+/// Tasks in the `cluster` workload.
+pub const CLUSTER_TASKS: usize = 64;
 
 /// The key that holds the large value.
 pub const LARGE_KEY: &str = "bench:large";

@@ -20,7 +20,7 @@ use tornadis_benches::instructions;
 use tornadis_benches::measure::resident_bytes;
 use tornadis_benches::options::{self, Flavor, Instructions, Options, Parsed};
 use tornadis_benches::report::{self, ratios_table, results_table, Run};
-use tornadis_benches::server::{self, Server, ServerKind};
+use tornadis_benches::server::{self, Cluster, Server, ServerKind};
 use tornadis_benches::versions::{server_version, RunInfo};
 use tornadis_benches::workload::{Workload, LARGE_KEY};
 
@@ -106,7 +106,7 @@ fn run_on(
 ) -> Result<(String, String), String> {
     let server = Server::start(kind)?;
     let name = format!("{kind}-server {}", server_version(&kind.binary()?));
-    let target = Target::new(
+    let mut target = Target::new(
         "127.0.0.1",
         server.port(),
         server.unix_socket().to_path_buf(),
@@ -114,6 +114,20 @@ fn run_on(
         opts.tornadis_pool,
     );
     load(&server, &target)?;
+    // The cluster workloads get a cluster of their own, of the same server.
+    let cluster = if opts.instructions != Instructions::Only
+        && opts.workloads.iter().any(Workload::is_cluster)
+    {
+        let cluster = Cluster::start(kind)?;
+        target.cluster = cluster.nodes();
+        eprintln!(
+            "{kind} cluster of 3 primaries + 3 replicas on ports {:?}",
+            target.cluster.iter().map(|n| n.1).collect::<Vec<_>>()
+        );
+        Some(cluster)
+    } else {
+        None
+    };
     eprintln!(
         "{name} on {} and {}; {} repetitions{}; {} runtime",
         server.socket_addr(),
@@ -145,6 +159,7 @@ fn run_on(
             found
         }
     };
+    drop(cluster);
     if count {
         md.push_str(&instruction_counts(&exe, opts, &target)?);
     }
@@ -161,10 +176,24 @@ fn timed(
     first: bool,
 ) -> Result<String, String> {
     let mut runs = Vec::new();
+    let mut failures = String::new();
     for &workload in &opts.workloads {
         for rep in 0..opts.reps {
             for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
-                let sample = opts.runtime.build()?.block_on(peer.run(workload, target))?;
+                let outcome = opts.runtime.build()?.block_on(peer.run(workload, target));
+                let sample = match outcome {
+                    Ok(sample) => sample,
+                    // A client that cannot run a cluster workload is reported, not fatal.
+                    Err(e) if workload.is_cluster() => {
+                        eprintln!("{workload:>15} {peer:>9} #{rep}: failed: {e}");
+                        if rep == 0 {
+                            failures
+                                .push_str(&format!("\n`{workload}` through {peer} failed: {e}\n"));
+                        }
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 eprintln!(
                     "{workload:>15} {peer:>9} #{rep}: {:>9} ops/s  p50 {:>8.1} µs  p99 {:>8.1} µs  CPU {:>6.2} µs/op",
                     report::human(sample.ops_per_sec()),
@@ -200,6 +229,7 @@ fn timed(
     md.push_str(&results_table(&summaries));
     md.push_str("\nRatios are tornadis ÷ peer of the medians (ops/s: higher is better; CPU/op: lower is better).\n\n");
     md.push_str(&ratios_table(&summaries, &opts.workloads));
+    md.push_str(&failures);
     md.push_str(&memory);
 
     let subtitle = format!(

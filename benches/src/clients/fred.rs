@@ -53,6 +53,7 @@ pub async fn run(workload: Workload, t: &Target) -> Result<Sample, String> {
         }
         Workload::Pipeline => pipeline(client(tcp_config(t)?).await?, t).await,
         Workload::Large => large(client(tcp_config(t)?).await?, workload, t).await,
+        Workload::ClusterOps | Workload::ClusterPipeline => super::cluster_elsewhere(workload),
     }
 }
 

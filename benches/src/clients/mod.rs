@@ -7,6 +7,7 @@
 //! (a GET must return the stored value's length) so that a client that
 //! returned nothing quickly could not win.
 
+pub mod cluster;
 pub mod deadpool;
 pub mod fred;
 pub mod redis_rs;
@@ -59,6 +60,14 @@ impl Peer {
 
     /// Runs one workload once, on a fresh connection.
     pub async fn run(&self, workload: Workload, target: &Target) -> Result<Sample, String> {
+        if workload.is_cluster() {
+            return match self {
+                Peer::Tornadis => cluster::tornadis(workload, target).await,
+                Peer::RedisRs => cluster::redis_rs(workload, target).await,
+                Peer::Fred => cluster::fred(workload, target).await,
+                Peer::Deadpool => Err("deadpool-redis runs only `pool`".into()),
+            };
+        }
         match self {
             Peer::Tornadis => tornadis::run(workload, target).await,
             Peer::RedisRs => redis_rs::run(workload, target).await,
@@ -91,6 +100,8 @@ pub struct Target {
     pub value: Bytes,
     /// How tornadis spreads the `pool` workload over its connections.
     pub tornadis_pool: PoolMode,
+    /// The cluster's nodes (`host`, `port`), empty when none was started.
+    pub cluster: Vec<(String, u16)>,
 }
 
 /// How tornadis runs the `pool` workload.
@@ -130,6 +141,7 @@ impl Target {
             value: Bytes::from(sizes.value()),
             sizes,
             tornadis_pool,
+            cluster: Vec::new(),
         }
     }
 
@@ -158,6 +170,13 @@ pub(crate) fn check_len(workload: Workload, got: Option<usize>, want: usize) -> 
             "{workload}: GET returned nil, expected {want} bytes"
         )),
     }
+}
+
+/// The cluster workloads run in [`cluster`], never through the single-server paths.
+pub(crate) fn cluster_elsewhere(workload: Workload) -> Result<Sample, String> {
+    Err(format!(
+        "{workload} runs against the cluster (see clients::cluster)"
+    ))
 }
 
 /// Fails when a pipeline answered a different number of replies.

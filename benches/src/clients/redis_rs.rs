@@ -54,6 +54,7 @@ pub async fn run(workload: Workload, t: &Target) -> Result<Sample, String> {
         }
         Workload::Pipeline => pipeline(connect_tcp(t).await?, t).await,
         Workload::Large => large(connect_tcp(t).await?, workload, t).await,
+        Workload::ClusterOps | Workload::ClusterPipeline => super::cluster_elsewhere(workload),
     }
 }
 
