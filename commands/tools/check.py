@@ -15,7 +15,9 @@ from generate import (FLAG_ORDER, GROUPS, OUR_ARG_TYPES, RUST_KEYWORDS,
 
 CONCRETE = {"()", "bool", "i64", "u64", "f64", "String", "Value", "Bytes"}
 # Reply types of tornadis::value with a fixed meaning (model/reply.rs NAMED).
-NAMED = {"FieldExpire", "FieldPersist", "FieldTtl", "EntryDeletion"}
+NAMED = {"FieldExpire", "FieldPersist", "FieldTtl", "EntryDeletion", "PendingSummary", "PendingEntry"}
+# Generic ones, with one type argument (model/reply.rs GENERIC).
+GENERIC = {"StreamEntry", "StreamKey", "AutoClaim"}
 VERSION = re.compile(r"\d+\.\d+\.\d+")
 # Valkey forked from this Redis version: it has everything Redis had then.
 VALKEY_FIRST = (7, 2, 4)
@@ -67,7 +69,7 @@ class Reply:
         tok = self.next()
         if tok in CONCRETE or tok in NAMED or re.fullmatch(r"[A-Z]", tok):
             return
-        if tok in ("Option", "Vec", "Set"):
+        if tok in ("Option", "Vec", "Set") or tok in GENERIC:
             self.expect("<")
             self.ty()
             self.expect(">")

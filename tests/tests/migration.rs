@@ -3,7 +3,6 @@
 //! is one row's task written exactly as the table writes it, so a form that
 //! stops compiling or stops working fails here.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::future::try_join_all;
@@ -115,7 +114,7 @@ async fn a_rate_limiter_with_incr_and_expire() {
 }
 
 /// Entries of one XREADGROUP: stream name, then (ID, fields) per entry.
-type Batch = Option<Vec<(String, Vec<(String, HashMap<String, String>)>)>>;
+type Batch = Option<Vec<tornadis::value::StreamKey>>;
 
 #[tokio::test]
 async fn a_stream_consumer_with_xadd_xreadgroup_and_xack() {
@@ -145,10 +144,9 @@ async fn a_stream_consumer_with_xadd_xreadgroup_and_xack() {
         .await
         .unwrap();
     let batch = batch.expect("one entry waiting");
-    let (stream, entries) = &batch[0];
-    assert_eq!(stream, "events");
-    assert_eq!(entries[0].0, id);
-    assert_eq!(entries[0].1["kind"], "signup");
+    assert_eq!(batch[0].key, "events");
+    assert_eq!(batch[0].entries[0].id, id);
+    assert_eq!(batch[0].entries[0].fields["kind"], "signup");
     let acked = client.xack("events", "workers", &id).await.unwrap();
     assert_eq!(acked, 1);
 }

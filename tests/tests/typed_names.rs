@@ -183,27 +183,24 @@ fn special_ids_are_the_strings_redis_documents() {
 
 #[tokio::test]
 async fn special_ids_on_a_server() {
-    use std::collections::HashMap;
-    type Entries = Vec<(String, HashMap<String, String>)>;
+    use tornadis::value::{StreamEntry, StreamKey};
     let server = RedisServer::start();
     for c in clients(&server) {
         c.flushdb().await.unwrap();
         let id = c.xadd("s", "*", [("n", "1")]).await.unwrap();
         assert!(id.contains('-'), "{id}");
         c.xgroup_create("s", "g", "0").await.unwrap();
-        let all: Entries = c.xrange("s", "-", "+").await.unwrap();
+        let all: Vec<StreamEntry> = c.xrange("s", "-", "+").await.unwrap();
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0].0, id);
-        let got: Option<Vec<(String, Entries)>> =
-            c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
+        assert_eq!(all[0].id, id);
+        let got: Option<Vec<StreamKey>> = c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
         let got = got.expect("one new entry for the group");
-        assert_eq!(got[0].1[0].0, id);
+        assert_eq!(got[0].entries[0].id, id);
         // The group has seen everything: ">" has nothing more.
-        let none: Option<Vec<(String, Entries)>> =
-            c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
+        let none: Option<Vec<StreamKey>> = c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
         assert!(
             none.as_ref()
-                .is_none_or(|v| v.iter().all(|(_, e)| e.is_empty())),
+                .is_none_or(|v| v.iter().all(|s| s.entries.is_empty())),
             "{none:?}"
         );
         c.xgroup_setid("s", "g", "$").await.unwrap();
@@ -276,5 +273,53 @@ async fn trim_forms_on_a_server() {
             .expect_err("KEEPREF needs Redis 8.2");
         assert!(err.is_client(), "{err}");
         assert_eq!(c.xlen("s").await.unwrap(), 3);
+    }
+}
+
+#[tokio::test]
+async fn named_stream_replies_in_resp2_and_resp3() {
+    use tornadis::value::{AutoClaim, PendingEntry, PendingSummary, StreamEntry, StreamKey};
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        let a = c.xadd("jobs", "*", [("task", "build")]).await.unwrap();
+        let b = c.xadd("jobs", "*", [("task", "test")]).await.unwrap();
+        c.xadd("other", "*", [("n", "1")]).await.unwrap();
+        // XREAD of two streams: RESP3 answers a map, RESP2 a list of pairs.
+        let read: Option<Vec<StreamKey>> = c.xread(["jobs", "other"], ["0", "0"]).await.unwrap();
+        let read = read.expect("both streams have entries");
+        let mut keys: Vec<_> = read.iter().map(|s| s.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["jobs", "other"]);
+        let jobs = read.iter().find(|s| s.key == "jobs").expect("jobs");
+        assert_eq!(jobs.entries[1].fields["task"], "test");
+        // Field values in the caller's type.
+        let bytes: Vec<StreamEntry<Vec<u8>>> = c.xrevrange("jobs", "+", "-").await.unwrap();
+        assert_eq!(bytes[0].fields["task"], b"test");
+
+        c.xgroup_create("jobs", "g", "0").await.unwrap();
+        let _: Option<Vec<StreamKey>> = c.xreadgroup("g", "alice", ["jobs"], [">"]).await.unwrap();
+        let summary: PendingSummary = c.xpending("jobs", "g").await.unwrap();
+        assert_eq!(summary.count, 2);
+        assert_eq!(summary.first_id.as_deref(), Some(a.as_str()));
+        assert_eq!(summary.last_id.as_deref(), Some(b.as_str()));
+        assert_eq!(summary.consumers, [("alice".to_string(), 2)]);
+        let range: Vec<PendingEntry> = c
+            .xpending_range("jobs", "g", None, "-", "+", 10, None::<&str>)
+            .await
+            .unwrap();
+        assert_eq!(range.len(), 2);
+        assert_eq!(
+            (range[0].id.as_str(), range[0].consumer.as_str()),
+            (a.as_str(), "alice")
+        );
+        assert_eq!(range[0].deliveries, 1);
+
+        let claim: AutoClaim = c.xautoclaim("jobs", "g", "bob", 0, "0").await.unwrap();
+        assert_eq!(claim.next, "0-0");
+        assert_eq!(claim.entries.len(), 2);
+        assert!(claim.deleted.is_empty());
+        let claimed: Vec<StreamEntry> = c.xclaim("jobs", "g", "carol", 0, [&a]).await.unwrap();
+        assert_eq!(claimed[0].fields["task"], "build");
     }
 }

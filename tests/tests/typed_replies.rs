@@ -9,7 +9,7 @@ use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
 
 /// XREAD/XREADGROUP: per stream, its entries (id and fields).
-type Streams = Option<Vec<(String, Vec<(String, HashMap<String, String>)>)>>;
+type Streams = Option<Vec<tornadis::value::StreamKey>>;
 
 fn clients(server: &RedisServer) -> [Client; 2] {
     let resp2 = Client::builder()
@@ -92,30 +92,30 @@ async fn stream_claims_and_pending_entries() {
         let id = c.xadd("s", "*", [("f", "v")]).await.unwrap();
         c.xgroup_create("s", "g", "0").await.unwrap();
         let read: Streams = c.xreadgroup("g", "alice", ["s"], [">"]).await.unwrap();
-        assert_eq!(read.expect("one stream")[0].1[0].0, id);
+        assert_eq!(read.expect("one stream")[0].entries[0].id, id);
 
         let pending = c
             .xpending_range("s", "g", None, "-", "+", 10, None::<&str>)
             .await
             .unwrap();
         assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].0, id);
-        assert_eq!(pending[0].1, "alice");
-        assert_eq!(pending[0].3, 1);
+        assert_eq!(pending[0].id, id);
+        assert_eq!(pending[0].consumer, "alice");
+        assert_eq!(pending[0].deliveries, 1);
 
         let claimed = c
-            .xclaim::<String, String>("s", "g", "bob", 0, [id.as_str()])
+            .xclaim::<String>("s", "g", "bob", 0, [id.as_str()])
             .await
             .unwrap();
-        assert_eq!(claimed[0].0, id);
-        assert_eq!(claimed[0].1["f"], "v");
-        let (next, entries, deleted) = c
-            .xautoclaim::<String, String>("s", "g", "carol", 0, "0")
+        assert_eq!(claimed[0].id, id);
+        assert_eq!(claimed[0].fields["f"], "v");
+        let claim = c
+            .xautoclaim::<String>("s", "g", "carol", 0, "0")
             .await
             .unwrap();
-        assert_eq!(next, "0-0");
-        assert_eq!(entries.len(), 1);
-        assert!(deleted.is_empty());
+        assert_eq!(claim.next, "0-0");
+        assert_eq!(claim.entries.len(), 1);
+        assert!(claim.deleted.is_empty());
         let consumers = c.xinfo_consumers("s", "g").await.unwrap();
         assert_eq!(consumers.len(), 3);
     }

@@ -2,7 +2,6 @@
 //! RESP3 (the default) and RESP2: XREAD replies a map in RESP3 and an array
 //! in RESP2, and geo replies carry doubles.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use tornadis::commands::{
@@ -24,8 +23,8 @@ fn resp2(server: &RedisServer) -> Client {
         .unwrap()
 }
 
-type Entries = Vec<(String, HashMap<String, String>)>;
-type Streams = Option<Vec<(String, Entries)>>;
+type Entries = Vec<tornadis::value::StreamEntry>;
+type Streams = Option<Vec<tornadis::value::StreamKey>>;
 
 #[tokio::test]
 async fn xadd_xrange_and_xread_in_both_protocols() {
@@ -56,13 +55,13 @@ async fn xadd_xrange_and_xread_in_both_protocols() {
 
         let entries: Entries = c.xrange("s", "-", "+").await.unwrap();
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].0, id1);
-        assert_eq!(entries[0].1["room"], "a");
+        assert_eq!(entries[0].id, id1);
+        assert_eq!(entries[0].fields["room"], "a");
         let last: Entries = c
             .xrevrange_with("s", "+", "-", Default::default())
             .await
             .unwrap();
-        assert_eq!(last[0].0, "9999999999999-0");
+        assert_eq!(last[0].id, "9999999999999-0");
         let one: Entries = c
             .xrange_with("s", "-", "+", XrangeOptions::new().count(1))
             .await
@@ -73,9 +72,9 @@ async fn xadd_xrange_and_xread_in_both_protocols() {
         let read: Streams = c.xread(["s"], ["0"]).await.unwrap();
         let read = read.expect("entries after 0");
         assert_eq!(read.len(), 1);
-        assert_eq!(read[0].0, "s");
-        assert_eq!(read[0].1.len(), 2);
-        assert_eq!(read[0].1[1].1["temp"], "21");
+        assert_eq!(read[0].key, "s");
+        assert_eq!(read[0].entries.len(), 2);
+        assert_eq!(read[0].entries[1].fields["temp"], "21");
         let nothing: Streams = c.xread(["s"], ["$"]).await.unwrap();
         assert_eq!(nothing, None);
         let counted: Streams = c
@@ -122,7 +121,7 @@ async fn xread_block_runs_on_a_side_connection() {
         .expect("woken by the XADD")
         .unwrap()
         .expect("one new entry");
-    assert_eq!(got[0].1[0].0, id);
+    assert_eq!(got[0].entries[0].id, id);
     assert!(started.elapsed() < Duration::from_secs(4));
     // A BLOCK that times out replies nil.
     let timed_out: Streams = c
@@ -156,17 +155,17 @@ async fn consumer_groups() {
             .await
             .unwrap();
         let got = got.expect("a new entry");
-        assert_eq!(got[0].1[0].0, id);
-        assert_eq!(got[0].1[0].1["task"], "build");
+        assert_eq!(got[0].entries[0].id, id);
+        assert_eq!(got[0].entries[0].fields["task"], "build");
         // The summary form of XPENDING: count, lowest and highest id, consumers.
-        let (count, low, high, consumers) = c.xpending("q", "workers").await.unwrap();
-        assert_eq!(count, 1);
-        assert_eq!(low.as_deref(), Some(id.as_str()));
-        assert_eq!(high.as_deref(), Some(id.as_str()));
-        assert_eq!(consumers, Some(vec![("w1".to_string(), 1)]));
+        let summary = c.xpending("q", "workers").await.unwrap();
+        assert_eq!(summary.count, 1);
+        assert_eq!(summary.first_id.as_deref(), Some(id.as_str()));
+        assert_eq!(summary.last_id.as_deref(), Some(id.as_str()));
+        assert_eq!(summary.consumers, vec![("w1".to_string(), 1)]);
         assert_eq!(c.xack("q", "workers", [id.as_str()]).await.unwrap(), 1);
-        let (count, ..) = c.xpending("q", "workers").await.unwrap();
-        assert_eq!(count, 0);
+        let summary = c.xpending("q", "workers").await.unwrap();
+        assert_eq!((summary.count, summary.first_id), (0, None));
 
         let groups = c.xinfo_groups("q").await.unwrap();
         assert_eq!(groups.len(), 1);

@@ -46,6 +46,11 @@ pub fn reply_type(r: &Reply) -> TokenStream {
             let n = Ident::new(n, Span::call_site());
             quote!(::tornadis::value::#n)
         }
+        Reply::Generic(n, ts) => {
+            let n = Ident::new(n, Span::call_site());
+            let ts = ts.iter().map(reply_type);
+            quote!(::tornadis::value::#n<#(#ts),*>)
+        }
     }
 }
 

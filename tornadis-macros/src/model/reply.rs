@@ -21,10 +21,24 @@ pub enum Reply {
     Tuple(Vec<Reply>),
     /// A reply type of `tornadis::value` (one of [`NAMED`]).
     Named(&'static str),
+    /// A generic reply type of `tornadis::value` (one of [`GENERIC`]) with
+    /// its type arguments: `StreamEntry<V>`.
+    Generic(&'static str, Vec<Reply>),
 }
 
 /// Reply types the library defines for replies with a fixed meaning.
-pub const NAMED: &[&str] = &["FieldExpire", "FieldPersist", "FieldTtl", "EntryDeletion"];
+pub const NAMED: &[&str] = &[
+    "FieldExpire",
+    "FieldPersist",
+    "FieldTtl",
+    "EntryDeletion",
+    "PendingSummary",
+    "PendingEntry",
+];
+
+/// Generic reply types the library defines, each with one type argument
+/// (the type of the stream fields' values).
+pub const GENERIC: &[&str] = &["StreamEntry", "StreamKey", "AutoClaim"];
 
 impl Reply {
     /// The type parameters in order of first appearance, each with whether it
@@ -47,7 +61,7 @@ impl Reply {
                 k.collect(true, out);
                 v.collect(key, out);
             }
-            Reply::Tuple(ts) => ts.iter().for_each(|t| t.collect(key, out)),
+            Reply::Tuple(ts) | Reply::Generic(_, ts) => ts.iter().for_each(|t| t.collect(key, out)),
             _ => {}
         }
     }
@@ -162,6 +176,17 @@ impl Parser {
                 let v = self.ty()?;
                 self.expect(">")?;
                 Reply::Map(Box::new(k), Box::new(v))
+            }
+            _ if GENERIC.contains(&t.as_str()) => {
+                self.expect("<")?;
+                let inner = self.ty()?;
+                self.expect(">")?;
+                let n = GENERIC
+                    .iter()
+                    .copied()
+                    .find(|n| *n == t)
+                    .unwrap_or_default();
+                Reply::Generic(n, vec![inner])
             }
             _ if NAMED.contains(&t.as_str()) => {
                 Reply::Named(NAMED.iter().copied().find(|n| *n == t).unwrap_or_default())

@@ -7,6 +7,7 @@
 //!   [`from_value_serde`] and the [`Serde`] wrapper.
 //! - `ser`: [`Fields`], a serde `Serialize` value written as field/value arguments.
 //! - `stream_codes`: [`EntryDeletion`], the per-ID codes of `XDELEX` and `XACKDEL`.
+//! - `streams`: [`StreamEntry`], [`StreamKey`], [`PendingSummary`], [`PendingEntry`], [`AutoClaim`].
 //! - `to_arg`: [`ToArg`] and [`ToArgs`].
 //! - `arg_list`: [`ToArgList`] (one value or many, where a command takes a list) and [`Many`].
 
@@ -17,6 +18,7 @@ mod from_value;
 mod hash_field;
 mod ser;
 mod stream_codes;
+mod streams;
 mod to_arg;
 
 #[doc(hidden)]
@@ -27,4 +29,5 @@ pub use from_value::FromValue;
 pub use hash_field::{FieldExpire, FieldPersist, FieldTtl};
 pub use ser::Fields;
 pub use stream_codes::EntryDeletion;
+pub use streams::{AutoClaim, PendingEntry, PendingSummary, StreamEntry, StreamKey};
 pub use to_arg::{ToArg, ToArgs};
