@@ -4,7 +4,12 @@
 //! - `driver`: the task that owns the connection (its lifecycle, shared with
 //!   the pub/sub driver, is `crate::lifecycle`);
 //! - `permit`: a request's place in the queue, given back on drop;
-//! - `request`: the lazy future returned by `call` and the typed methods;
+//! - `request`: the lazy future returned by `call` and the typed methods,
+//!   and `send_routed`, the way in for a command a cluster client already
+//!   looked up and routed;
+//! - `routing`: the one routing decision per command, from the spec table;
+//! - `submit`: queueing a routed command (its own connection, a side
+//!   connection for a blocking command, or the cache's answer);
 //! - `cache`: client-side caching (opt-in).
 
 pub(crate) mod cache;

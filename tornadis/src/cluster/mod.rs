@@ -15,18 +15,40 @@
 //! - `messages`: [`ClusterMessages`], its merged messages as a `Stream`;
 //! - `resubscribe`: moving its subscriptions after a failover or resharding.
 //!
+//! ## The path of one command
+//! A command is looked up in the spec table once, when its request is made
+//! (a typed command carries its [`CommandInfo`](crate::command_info::CommandInfo)
+//! already), validated and routed once (`client::run`: the connection-use
+//! rules of a shared client, then the node), and handed to its node's
+//! connection as it is: the node looks nothing up and routes nothing again,
+//! the command is encoded once when queued, and its reply is decoded once,
+//! into the caller's type, when the [`ClusterRequest`] finishes.
+//!
 //! ## Routing choices
+//! Every choice comes from the spec table's facts (`CommandInfo::routing`:
+//! the server's request and response policies, and our `all_nodes` flag),
+//! never from a command's name.
 //! - A command with keys goes to the primary serving their slot (or a
 //!   replica, for read-only commands, with [`ReadFrom`]).
-//! - Keys in different slots: `MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS` and
-//!   `TOUCH` are split per slot and their replies put back together in the
-//!   caller's order (counts are summed); any other multi-slot command fails
-//!   before sending with a client error (the server's `CROSSSLOT`).
-//! - Commands the spec table flags `all_nodes` (`FLUSHALL`, `FLUSHDB`,
-//!   `SCRIPT LOAD`/`FLUSH`, `FUNCTION LOAD`, `CONFIG SET`, ...) go to every
-//!   primary; the reply is the first primary's when all succeed, or the first error.
-//! - `DBSIZE` and `KEYS` go to every primary too: counts are summed, key lists joined.
-//! - Other keyless commands (`PING`, `INFO`, `TIME`, `PUBLISH`, ...) go to one primary.
+//! - Keys in different slots: a `multi_shard` command whose keys follow one
+//!   key spec (`MGET`, `MSET`, `DEL`, `UNLINK`, `EXISTS`, `TOUCH`, ...) is
+//!   split per slot, each key with the arguments its spec's step gives it,
+//!   and the replies merged by its response policy (`agg_sum` adds the
+//!   counts; none puts the values back in the caller's key order); any
+//!   other multi-slot command fails before sending with a client error (the
+//!   server's `CROSSSLOT`).
+//! - A keyless command with request policy `all_nodes` goes to every node,
+//!   `all_shards` (or our `all_nodes` flag) to every primary (`FLUSHALL`,
+//!   `SCRIPT LOAD`, `DBSIZE`, `KEYS`, ...); the replies are merged by the
+//!   response policy (`agg_sum`, `agg_logical_and`, `all_succeeded`, ...;
+//!   none: arrays are concatenated, other replies must all succeed and the
+//!   first is returned). A `special` response policy is never merged: such a
+//!   command goes to one primary.
+//! - Other keyless commands (`PING`, `INFO`, `TIME`, `PUBLISH`, ...) and
+//!   commands unknown to the table go to one primary.
+//! - Connection-state, own-connection (`WAIT`) and takeover commands are
+//!   refused as on a shared client; blocking commands run on a side
+//!   connection of their node (also after an `ASK` redirect).
 //! - Pipelines ([`ClusterClient::pipeline`], [`ClusterClient::pipeline_of`],
 //!   [`ClusterClient::call_pipeline`]): each command is routed as above; the
 //!   commands for one node go out as one batch on its connection, the
