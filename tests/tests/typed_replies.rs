@@ -2,8 +2,6 @@
 //! each call decodes into the type the spec table gives it, so a wrong
 //! reply type in the table fails here.
 
-use std::collections::HashMap;
-
 use tornadis::commands::{Direction, MinMax};
 use tornadis::{Client, Commands, Protocol};
 use tornadis_tests::RedisServer;
