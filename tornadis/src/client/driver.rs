@@ -15,6 +15,7 @@ use tokio::io::AsyncWrite;
 use tokio::time::Sleep;
 use tokio_util::io::poll_read_buf;
 
+use super::permit::Freed;
 use super::shared::{Link, Shared, Slot};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
@@ -391,20 +392,24 @@ impl<'a> Io<'a> {
         if PANIC_NEXT_READ.swap(false, std::sync::atomic::Ordering::SeqCst) {
             panic!("driver panic injected by a test");
         }
-        self.decode_frames()?;
+        // The places of the requests answered go back together, even when
+        // a later frame was bad.
+        let mut freed = Freed::default();
+        self.decode_frames(&mut freed)?;
+        drop(freed);
         // Give back the memory of a large reply.
         lifecycle::shrink(&mut self.conn.read_buf, self.shared.config.read_buffer_size);
         Ok(())
     }
 
-    fn decode_frames(&mut self) -> Result<()> {
+    fn decode_frames(&mut self, freed: &mut Freed) -> Result<()> {
         while let Some(value) = self.conn.decoder.decode(&mut self.conn.read_buf)? {
-            self.deliver(value)?;
+            self.deliver(value, freed)?;
         }
         Ok(())
     }
 
-    fn deliver(&mut self, value: Value) -> Result<()> {
+    fn deliver(&mut self, value: Value, freed: &mut Freed) -> Result<()> {
         if let Value::Push(items) = value {
             // Out-of-band RESP3 push (e.g. an invalidation): not a reply to any request.
             if let Some(cache) = &self.shared.cache {
@@ -419,7 +424,9 @@ impl<'a> Io<'a> {
             )));
         };
         if slot.feed(value) {
-            self.inflight.pop_front();
+            if let Some(done) = self.inflight.pop_front() {
+                freed.add(done.into_permit());
+            }
         }
         Ok(())
     }

@@ -20,6 +20,31 @@ pub(crate) struct Permit {
     _place: OwnedSemaphorePermit,
 }
 
+impl Permit {
+    /// Takes over `other`'s place, so that both are given back together by
+    /// one drop (the driver frees every request a read answered at once).
+    /// A place of another queue is given back to it now instead.
+    pub(crate) fn absorb(&mut self, other: Permit) {
+        if Arc::ptr_eq(self._place.semaphore(), other._place.semaphore()) {
+            self._place.merge(other._place);
+        }
+    }
+}
+
+/// Collects the places of the requests one read answered, given back
+/// together when it is dropped.
+#[derive(Debug, Default)]
+pub(crate) struct Freed(Option<Permit>);
+
+impl Freed {
+    pub(crate) fn add(&mut self, permit: Permit) {
+        match &mut self.0 {
+            Some(held) => held.absorb(permit),
+            None => self.0 = Some(permit),
+        }
+    }
+}
+
 /// The places of one connection's queue.
 #[derive(Debug)]
 pub(crate) struct Permits {

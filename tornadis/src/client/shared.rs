@@ -200,6 +200,11 @@ impl Slot {
         false
     }
 
+    /// The request's place, once its slot is done with (answered).
+    pub(crate) fn into_permit(self) -> Permit {
+        self._permit
+    }
+
     pub(crate) fn fail(mut self, error: Error) {
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(Err(error));
