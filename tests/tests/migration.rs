@@ -9,7 +9,8 @@ use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use tornadis::cluster::ClusterClient;
 use tornadis::commands::{
-    SetOptions, XgroupCreateOptions, XreadgroupOptions, ZrangeWithscoresOptions,
+    Direction, SetOptions, XaddOptions, XgroupCreateOptions, XreadgroupOptions,
+    ZrangeWithscoresOptions,
 };
 use tornadis::{Client, ClientPool, Commands, Fields, PubSubClient, Serde};
 use tornadis_tests::{RedisCluster, RedisServer};
@@ -73,6 +74,19 @@ async fn a_job_queue_with_lpush_and_brpop() {
     // Nothing left: BRPOP waits its timeout and replies nothing.
     let none: Option<(String, String)> = client.brpop("jobs", 0.1).await.unwrap();
     assert_eq!(none, None);
+    // A reliable queue: move the job to a processing list, one Direction
+    // type for LMOVE, BLMOVE, LMPOP and BLMPOP.
+    client.lpush("jobs", ["j1", "j2"]).await.unwrap();
+    let moved: Option<String> = client
+        .lmove("jobs", "processing", Direction::Right, Direction::Left)
+        .await
+        .unwrap();
+    assert_eq!(moved.as_deref(), Some("j1"));
+    let waited: Option<String> = client
+        .blmove("jobs", "processing", Direction::Right, Direction::Left, 1.0)
+        .await
+        .unwrap();
+    assert_eq!(waited.as_deref(), Some("j2"));
 }
 
 #[tokio::test]
@@ -113,7 +127,7 @@ async fn a_rate_limiter_with_incr_and_expire() {
     assert!((1..=60).contains(&client.ttl(key).await.unwrap()));
 }
 
-/// Entries of one XREADGROUP: stream name, then (ID, fields) per entry.
+/// What one XREADGROUP hands back: per stream its key and entries.
 type Batch = Option<Vec<tornadis::value::StreamKey>>;
 
 #[tokio::test]
@@ -149,6 +163,23 @@ async fn a_stream_consumer_with_xadd_xreadgroup_and_xack() {
     assert_eq!(batch[0].entries[0].fields["kind"], "signup");
     let acked = client.xack("events", "workers", &id).await.unwrap();
     assert_eq!(acked, 1);
+
+    // A capped stream: MAXLEN ~ on XADD, and XTRIM on its own.
+    for i in 0..300 {
+        client
+            .xadd_with(
+                "capped",
+                "*",
+                [("n", i)],
+                XaddOptions::new().maxlen_approx(100),
+            )
+            .await
+            .unwrap();
+    }
+    let len = client.xlen("capped").await.unwrap();
+    assert!((100..300).contains(&len), "approximately capped: {len}");
+    client.xtrim_maxlen("capped", 10).await.unwrap();
+    assert_eq!(client.xlen("capped").await.unwrap(), 10);
 }
 
 #[tokio::test]
