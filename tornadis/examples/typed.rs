@@ -1,6 +1,6 @@
 //! A tour of the typed command methods: strings, a hash read into a serde
-//! struct (and a missing one as `None`), a list as a job queue, a sorted set
-//! with scores, and a typed pipeline. The methods are listed by data type in
+//! struct (and a missing one as `None`), a list as a job queue, a stream
+//! with a consumer group, a sorted set with scores, and a typed pipeline. The methods are listed by data type in
 //! the API docs (`tornadis::commands::string`, `::hash`, `::list`, ...).
 //!
 //! Run it against a Redis on localhost:6379 (or set `REDIS_URL`):
@@ -12,7 +12,11 @@
 //! Every key it writes starts with `tornadis:typed:` and is deleted at the end.
 
 use serde::{Deserialize, Serialize};
-use tornadis::commands::{SetOptions, ZrangeWithscoresOptions};
+use tornadis::commands::{
+    Direction, SetOptions, XaddOptions, XgroupCreateOptions, XreadgroupOptions,
+    ZrangeWithscoresOptions,
+};
+use tornadis::value::StreamKey;
 use tornadis::{Client, Commands, Fields, Serde};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -86,6 +90,57 @@ async fn run(url: &str) -> tornadis::Result<()> {
     let next: Option<(String, String)> = client.brpop("tornadis:typed:jobs", 1.0).await?;
     println!("BRPOP jobs -> {next:?}");
 
+    // The same queue, reliably: LMOVE keeps the job in a processing list
+    // until it is done (one `Direction` type for LMOVE/BLMOVE/LMPOP/BLMPOP).
+    let taken: Option<String> = client
+        .lmove(
+            "tornadis:typed:jobs",
+            "tornadis:typed:processing",
+            Direction::Right,
+            Direction::Left,
+        )
+        .await?;
+    println!("LMOVE jobs processing RIGHT LEFT -> {taken:?}");
+
+    // Streams: IDs are the strings Redis documents, trimming has its common
+    // forms, and replies are named types (StreamKey, StreamEntry).
+    client
+        .xgroup_create_with(
+            "tornadis:typed:events",
+            "workers",
+            "0",
+            XgroupCreateOptions::new().mkstream(),
+        )
+        .await?;
+    client
+        .xadd_with(
+            "tornadis:typed:events",
+            "*",
+            ("kind", "signup"),
+            XaddOptions::new().maxlen_approx(10_000),
+        )
+        .await?;
+    let batch: Option<Vec<StreamKey>> = client
+        .xreadgroup_with(
+            "workers",
+            "w1",
+            "tornadis:typed:events",
+            ">",
+            XreadgroupOptions::new().count(10),
+        )
+        .await?;
+    for stream in batch.unwrap_or_default() {
+        for entry in stream.entries {
+            println!(
+                "XREADGROUP {} -> {}: {:?}",
+                stream.key, entry.id, entry.fields
+            );
+            client
+                .xack("tornadis:typed:events", "workers", &entry.id)
+                .await?;
+        }
+    }
+
     // Sorted sets: scores are f64, and WITHSCORES has its own method.
     client
         .zadd(
@@ -119,6 +174,8 @@ async fn run(url: &str) -> tornadis::Result<()> {
             "tornadis:typed:user:1",
             "tornadis:typed:scores",
             "tornadis:typed:jobs",
+            "tornadis:typed:processing",
+            "tornadis:typed:events",
         ])
         .query()
         .await?;
