@@ -73,7 +73,7 @@ class Reply:
             self.expect("<")
             self.ty()
             self.expect(">")
-        elif tok == "Map":
+        elif tok in ("Map", "Pairs"):
             self.expect("<")
             self.ty()
             self.expect(",")

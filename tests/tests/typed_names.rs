@@ -323,3 +323,30 @@ async fn named_stream_replies_in_resp2_and_resp3() {
         assert_eq!(claimed[0].fields["task"], "build");
     }
 }
+
+#[tokio::test]
+async fn pair_replies_in_the_callers_outer_shape() {
+    use std::collections::{BTreeMap, HashMap};
+    let server = RedisServer::start();
+    for c in clients(&server) {
+        c.flushdb().await.unwrap();
+        c.zadd("board", [(3.0, "cy"), (1.0, "ada"), (2.0, "bo")])
+            .await
+            .unwrap();
+        // Rank order in a Vec, lookups in a map: the same method.
+        let ranked: Vec<(String, f64)> = c.zrange_withscores("board", 0, -1).await.unwrap();
+        assert_eq!(ranked[0], ("ada".to_string(), 1.0));
+        assert_eq!(ranked[2], ("cy".to_string(), 3.0));
+        let by_name: HashMap<String, f64> = c.zrange_withscores("board", 0, -1).await.unwrap();
+        assert_eq!(by_name["bo"], 2.0);
+        let sorted: BTreeMap<String, f64> = c.zunion_withscores(["board"]).await.unwrap();
+        assert_eq!(sorted.keys().collect::<Vec<_>>(), ["ada", "bo", "cy"]);
+        c.hset_multiple("h", [("a", "1"), ("b", "2")])
+            .await
+            .unwrap();
+        let fields: HashMap<String, i64> = c.hrandfield_withvalues("h", 5).await.unwrap();
+        assert_eq!(fields, HashMap::from([("a".into(), 1), ("b".into(), 2)]));
+        let pairs: Vec<(String, i64)> = c.hrandfield_withvalues("h", -3).await.unwrap();
+        assert_eq!(pairs.len(), 3);
+    }
+}

@@ -46,6 +46,7 @@ pub fn reply_type(r: &Reply) -> TokenStream {
             let n = Ident::new(n, Span::call_site());
             quote!(::tornadis::value::#n)
         }
+        Reply::Pairs(..) => quote!(P),
         Reply::Generic(n, ts) => {
             let n = Ident::new(n, Span::call_site());
             let ts = ts.iter().map(reply_type);
@@ -57,17 +58,27 @@ pub fn reply_type(r: &Reply) -> TokenStream {
 /// The type parameters of a method replying `r` (with their bounds), and their names.
 fn generics_of(r: &Reply) -> (TokenStream, Vec<Ident>) {
     let params = r.params();
-    let names: Vec<_> = params
+    let mut names: Vec<_> = params
         .iter()
         .map(|(c, _)| Ident::new(&c.to_string(), Span::call_site()))
         .collect();
-    let bounds = params.iter().zip(&names).map(|((_, key), g)| {
-        if *key {
-            quote!(#g: ::tornadis::FromValue + ::std::cmp::Eq + ::std::hash::Hash)
-        } else {
-            quote!(#g: ::tornadis::FromValue)
-        }
-    });
+    let mut bounds: Vec<_> = params
+        .iter()
+        .zip(&names)
+        .map(|((_, key), g)| {
+            if *key {
+                quote!(#g: ::tornadis::FromValue + ::std::cmp::Eq + ::std::hash::Hash)
+            } else {
+                quote!(#g: ::tornadis::FromValue)
+            }
+        })
+        .collect();
+    // The caller picks the outer shape of a list of pairs.
+    if let Some((k, v)) = r.pairs() {
+        let (k, v) = (reply_type(k), reply_type(v));
+        bounds.push(quote!(P: ::tornadis::value::PairList<#k, #v>));
+        names.push(Ident::new("P", Span::call_site()));
+    }
     (quote!(<#(#bounds),*>), names)
 }
 

@@ -24,6 +24,23 @@ pub enum Reply {
     /// A generic reply type of `tornadis::value` (one of [`GENERIC`]) with
     /// its type arguments: `StreamEntry<V>`.
     Generic(&'static str, Vec<Reply>),
+    /// A list of pairs whose outer shape the caller picks (`Pairs<V, f64>`):
+    /// the method's type parameter `P`, bound by `PairList<V, f64>`, so a
+    /// `Vec<(V, f64)>`, a `HashMap` or a `BTreeMap`.
+    Pairs(Box<Reply>, Box<Reply>),
+}
+
+impl Reply {
+    /// The `Pairs` inside this type, if any (at most one per reply).
+    pub fn pairs(&self) -> Option<(&Reply, &Reply)> {
+        match self {
+            Reply::Pairs(k, v) => Some((k, v)),
+            Reply::Option(t) | Reply::Vec(t) | Reply::Set(t) => t.pairs(),
+            Reply::Map(k, v) => k.pairs().or_else(|| v.pairs()),
+            Reply::Tuple(ts) | Reply::Generic(_, ts) => ts.iter().find_map(Reply::pairs),
+            _ => None,
+        }
+    }
 }
 
 /// Reply types the library defines for replies with a fixed meaning.
@@ -62,6 +79,10 @@ impl Reply {
                 v.collect(key, out);
             }
             Reply::Tuple(ts) | Reply::Generic(_, ts) => ts.iter().for_each(|t| t.collect(key, out)),
+            Reply::Pairs(k, v) => {
+                k.collect(key, out);
+                v.collect(key, out);
+            }
             _ => {}
         }
     }
@@ -72,6 +93,9 @@ pub fn parse(text: &str) -> Result<Reply, String> {
     let tokens = lex(text)?;
     let mut p = Parser { tokens, pos: 0 };
     let reply = p.ty()?;
+    if reply.pairs().is_some() && reply.params().iter().any(|(c, _)| *c == 'P') {
+        return Err("`P` is the type parameter of `Pairs`: name the others differently".into());
+    }
     match p.peek() {
         None => Ok(reply),
         Some(t) => Err(format!("unexpected `{t}` after the type")),
@@ -168,6 +192,17 @@ impl Parser {
                     "Vec" => Reply::Vec(inner),
                     _ => Reply::Set(inner),
                 }
+            }
+            "Pairs" => {
+                self.expect("<")?;
+                let k = self.ty()?;
+                self.expect(",")?;
+                let v = self.ty()?;
+                self.expect(">")?;
+                if k.pairs().is_some() || v.pairs().is_some() {
+                    return Err("`Pairs` cannot hold another `Pairs`".into());
+                }
+                Reply::Pairs(Box::new(k), Box::new(v))
             }
             "Map" => {
                 self.expect("<")?;

@@ -43,3 +43,9 @@ async fn _one_reply_type(client: &tornadis::Client) {
     pipe.push(|c| c.incr("n"));
     pipe.push(|c| c.set("k", 1));
 }
+
+// A reply of pairs goes into a Vec of pairs or a map, not a string.
+async fn _pairs(client: &tornadis::Client) -> tornadis::Result<()> {
+    let _: String = client.zrange_withscores("z", 0, -1).await?;
+    Ok(())
+}
