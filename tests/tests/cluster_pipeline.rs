@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use tornadis::cluster::{key_slot, ClusterClient};
 use tornadis::{Commands, Pipeline, Value};
-use tornadis_tests::RedisCluster;
+use tornadis_tests::{RedisCluster, ServerKind};
 
 fn client(cluster: &RedisCluster) -> ClusterClient {
     ClusterClient::new(cluster.addrs().iter().map(|a| format!("redis://{a}"))).unwrap()
@@ -183,4 +183,39 @@ async fn a_pipelined_command_whose_slot_moved_is_redirected() {
     assert_eq!((a.as_deref(), b.as_deref()), (Some("s"), Some("m")));
     let on_target = cluster.node(p[2]).cli(&["GET", &moves]);
     assert_eq!(on_target, "m", "the write went to the slot's new primary");
+}
+
+/// A pipeline's typed commands are checked against each node's own server
+/// even when the node has no connection yet (it opens one first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_checks_typed_commands_on_nodes_it_reaches_first() {
+    let cluster = RedisCluster::start();
+    // One seed: the other nodes have no connection until a command needs one.
+    let c = ClusterClient::builder()
+        .seed(&cluster.addrs()[0])
+        .build()
+        .unwrap();
+    let mut pipe = Pipeline::new();
+    for i in 0..30 {
+        pipe.hgetex::<String>(format!("gate:{i}"), ["f"]);
+    }
+    let primaries: HashSet<_> = (0..30)
+        .filter_map(|i| cluster.primary_for_slot(key_slot(format!("gate:{i}").as_bytes())))
+        .collect();
+    assert_eq!(primaries.len(), 3, "the keys reach every primary");
+    let replies = c.call_pipeline(&pipe).await.unwrap();
+    for (i, reply) in replies.into_iter().enumerate() {
+        match cluster.node(0).kind() {
+            // Refused before sending: a server would answer "unknown command".
+            ServerKind::Redis => {
+                let err = reply.unwrap_err();
+                assert!(err.is_client(), "gate:{i}: {err}");
+                assert!(
+                    err.to_string().contains("HGETEX needs Redis >= 8.0.0"),
+                    "{err}"
+                );
+            }
+            ServerKind::Valkey => assert_eq!(reply.unwrap(), Value::Array(vec![Value::Nil])),
+        }
+    }
 }

@@ -127,6 +127,12 @@ impl Batch {
         self.infos.push(info);
     }
 
+    /// Whether some typed command needs more than every server has (the
+    /// server must be known before the batch is checked and sent).
+    pub(crate) fn needs_server(&self) -> bool {
+        self.gates.iter().any(|(_, g)| !g.is_baseline())
+    }
+
     /// How many commands are stacked.
     pub(crate) fn len(&self) -> usize {
         self.names.len()

@@ -40,8 +40,15 @@ impl Client {
     /// command this client sends (a cluster's node, reached through its raw
     /// path, would otherwise send it unchecked). A connection error is returned as is.
     pub(crate) async fn learn_server(&self, cmd: &Cmd) -> Result<()> {
+        self.learn_server_when(cmd.gate().is_some_and(|g| !g.is_baseline()))
+            .await
+    }
+
+    /// [`learn_server`](Self::learn_server) for commands that `need` more
+    /// than every server has (a cluster pipeline's batch for one node).
+    pub(crate) async fn learn_server_when(&self, need: bool) -> Result<()> {
         let unknown = self.server().is_none() && !self.is_connected();
-        if unknown && self.config().autoconnect && cmd.gate().is_some_and(|g| !g.is_baseline()) {
+        if unknown && self.config().autoconnect && need {
             self.connect().await?;
         }
         Ok(())

@@ -102,10 +102,11 @@ impl ClusterClient {
             let (addr, readonly) = part.node.clone();
             let commands = std::mem::take(&mut part.batch);
             async move {
-                match self.node(&addr, readonly) {
-                    Ok(node) => commands.run(&node, false).await,
-                    Err(e) => Err(e),
-                }
+                let node = self.node(&addr, readonly)?;
+                // Each node's own kind and version decide: a node without a
+                // connection yet opens it first to learn them.
+                node.learn_server_when(commands.needs_server()).await?;
+                commands.run(&node, false).await
             }
         });
         let singles = alone.iter().map(|&i| self.run_entry(batch, i));
