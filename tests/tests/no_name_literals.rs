@@ -148,4 +148,16 @@ fn the_check_flags_the_forms_it_looks_for() {
     }
     let with_tests = "fn f() {}\n#[cfg(test)]\nmod tests {\n    fn g() { if x == \"GET\" {} }\n}\n";
     assert!(decisions(&library_code(with_tests), &names).is_empty());
+    // Code after an out-of-line test module is still read.
+    let after_decl = "#[cfg(test)]\nmod encoding_tests;\nfn f() { if x == \"GET\" {} }\n";
+    assert!(!decisions(&library_code(after_decl), &names).is_empty());
+}
+
+#[test]
+fn out_of_line_test_modules_are_left_out_and_nothing_else() {
+    let files = library_files();
+    let ends = |suffix: &str| files.iter().any(|f| f.ends_with(suffix));
+    assert!(!ends("tornadis/src/commands/encoding_tests.rs"));
+    assert!(ends("tornadis/src/commands.rs"));
+    assert!(ends("tornadis/src/client/driver.rs"));
 }
