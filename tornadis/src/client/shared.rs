@@ -32,7 +32,9 @@ pub(crate) struct Slot {
     /// Replies collected so far for a multi-reply request.
     pub(crate) acc: Vec<Value>,
     /// For a cacheable command sent with the client cache on: stores its reply.
-    pub(crate) cache: Option<super::cache::Ticket>,
+    /// Boxed: most slots have none, and a small slot is cheaper to move into
+    /// and out of the queues on every request.
+    pub(crate) cache: Option<Box<super::cache::Ticket>>,
     /// For a blocking command on a dedicated connection: counted while it waits.
     pub(crate) blocking: Option<BlockingMark>,
     /// For a command that ends a transaction (EXEC, DISCARD, UNWATCH, an
@@ -175,7 +177,7 @@ impl Slot {
                 end.answered(&value);
             }
             if let Some(ticket) = self.cache.take() {
-                ticket.store(&value);
+                (*ticket).store(&value);
             }
             if let Some(tx) = self.tx.take() {
                 // The caller may have gone away (cancelled): the reply is dropped.

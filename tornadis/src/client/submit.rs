@@ -237,7 +237,7 @@ impl Client {
                     match cache.lookup_with(cmd, info) {
                         // Nothing is sent: the permit goes back at once.
                         Lookup::Hit(value) => return Ok(Submitted::answered(value)),
-                        Lookup::Miss(ticket) => slot.cache = Some(ticket),
+                        Lookup::Miss(ticket) => slot.cache = Some(Box::new(ticket)),
                         Lookup::Uncacheable => {}
                     }
                 }
