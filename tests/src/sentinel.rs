@@ -75,6 +75,23 @@ impl SentinelGroup {
         group
     }
 
+    /// A `SentinelClient` of this group's service, with short connect, read
+    /// and reconnect timeouts so failover tests stay quick.
+    pub fn client(&self) -> tornadis::sentinel::SentinelClient {
+        let data = tornadis::Config::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .read_timeout(Duration::from_secs(2))
+            .reconnect_wait(Duration::from_secs(2))
+            .build()
+            .expect("a valid data-connection config");
+        tornadis::sentinel::SentinelClient::builder()
+            .sentinels(self.sentinel_addrs())
+            .service(self.master_name())
+            .config(data)
+            .build()
+            .expect("a valid sentinel client config")
+    }
+
     /// The name the sentinels monitor the primary under ([`MASTER_NAME`]).
     pub fn master_name(&self) -> &'static str {
         MASTER_NAME

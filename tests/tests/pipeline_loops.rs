@@ -4,24 +4,13 @@
 
 use std::collections::HashMap;
 
-use tornadis::{Client, Commands, Pipeline, Protocol, Value};
+use tornadis::{Commands, Pipeline, Value};
 use tornadis_tests::RedisServer;
-
-fn clients(server: &RedisServer) -> [Client; 2] {
-    [
-        Client::from_url(&server.url()).unwrap(),
-        Client::builder()
-            .port(server.port())
-            .protocol(Protocol::Resp2)
-            .build()
-            .unwrap(),
-    ]
-}
 
 #[tokio::test]
 async fn pipeline_of_builds_in_a_loop_and_returns_a_vec() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         let jobs: Vec<String> = (0..300).map(|i| format!(r#"{{"job":{i}}}"#)).collect();
         let mut pushes = c.pipeline_of();
         for job in &jobs {
@@ -59,7 +48,7 @@ async fn pipeline_of_builds_in_a_loop_and_returns_a_vec() {
 #[tokio::test]
 async fn pipeline_of_names_the_command_that_failed() {
     let server = RedisServer::start();
-    let [c, _] = clients(&server);
+    let [c, _] = server.clients_in_both_protocols();
     c.set("text", "x").await.unwrap();
     let mut pipe = c.pipeline_of();
     for key in ["n1", "text", "n2"] {
@@ -78,7 +67,7 @@ async fn pipeline_of_names_the_command_that_failed() {
 #[tokio::test]
 async fn typed_methods_on_a_raw_pipeline_decode_with_query_as() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         let mut pipe = Pipeline::new();
         for i in 0..50 {
             pipe.incrby("counter", i);

@@ -39,21 +39,6 @@ fn dead_port() -> u16 {
         .port()
 }
 
-fn client(group: &SentinelGroup) -> SentinelClient {
-    let data = Config::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Duration::from_secs(2))
-        .reconnect_wait(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    SentinelClient::builder()
-        .sentinels(group.sentinel_addrs())
-        .service(group.master_name())
-        .config(data)
-        .build()
-        .unwrap()
-}
-
 async fn role(client: &Client) -> String {
     let reply: Vec<Value> = client.call_as("ROLE").await.unwrap();
     match reply.first() {
@@ -234,7 +219,7 @@ async fn unknown_service_and_unreachable_sentinels_are_connection_errors() {
 async fn failover_under_load_recovers_without_losing_replicated_writes() {
     let _serial = SERIAL.lock().await;
     let mut group = SentinelGroup::start();
-    let sentinel = client(&group);
+    let sentinel = group.client();
     let primary = sentinel.primary();
     primary.set("counter", 0).await.unwrap();
 
@@ -413,7 +398,7 @@ async fn failover_under_load_recovers_without_losing_replicated_writes() {
 async fn follows_a_failover_while_the_old_primary_stays_up() {
     let _serial = SERIAL.lock().await;
     let group = SentinelGroup::start();
-    let sentinel = client(&group);
+    let sentinel = group.client();
     let primary = sentinel.primary();
     primary.set("k", "before").await.unwrap();
     assert_eq!(tcp_port(&primary).await, group.primary().port());
@@ -602,7 +587,7 @@ async fn switch_notices_drop_the_connection_of_their_service_only() {
 async fn data_connections_learn_the_server_and_check_typed_methods() {
     let _serial = SERIAL.lock().await;
     let group = SentinelGroup::start();
-    let sentinel = client(&group);
+    let sentinel = group.client();
     let primary = sentinel.primary();
     let replica = sentinel.replica().unwrap();
     let kind = group.primary().kind();

@@ -7,24 +7,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use tornadis::pubsub::MessageKind;
-use tornadis::sentinel::SentinelClient;
-use tornadis::{Config, PubSubClient};
+use tornadis::PubSubClient;
 use tornadis_tests::SentinelGroup;
-
-fn client(group: &SentinelGroup) -> SentinelClient {
-    let data = Config::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Duration::from_secs(2))
-        .reconnect_wait(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    SentinelClient::builder()
-        .sentinels(group.sentinel_addrs())
-        .service(group.master_name())
-        .config(data)
-        .build()
-        .unwrap()
-}
 
 /// Every item the subscriber holds now (waiting a little for the last ones).
 async fn drain(pubsub: &PubSubClient) -> Vec<(MessageKind, String)> {
@@ -42,7 +26,7 @@ async fn drain(pubsub: &PubSubClient) -> Vec<(MessageKind, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_pubsub_client_follows_a_failover_and_subscribes_again() {
     let group = SentinelGroup::start();
-    let sentinel = client(&group);
+    let sentinel = group.client();
     let pubsub = sentinel.pubsub().unwrap();
     pubsub.pubsub_subscribe("news").await.unwrap();
     assert_eq!(

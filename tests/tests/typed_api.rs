@@ -2,19 +2,8 @@
 //! RESP2: absent aggregates as `None`, and the stream forms.
 
 use serde::{Deserialize, Serialize};
-use tornadis::{Client, Commands, Fields, Protocol, Serde};
+use tornadis::{Commands, Fields, Serde};
 use tornadis_tests::RedisServer;
-
-fn clients(server: &RedisServer) -> [Client; 2] {
-    [
-        Client::from_url(&server.url()).unwrap(),
-        Client::builder()
-            .port(server.port())
-            .protocol(Protocol::Resp2)
-            .build()
-            .unwrap(),
-    ]
-}
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Session {
@@ -25,7 +14,7 @@ struct Session {
 #[tokio::test]
 async fn a_missing_hash_reads_as_none() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         let missing: Option<Serde<Session>> = c.hgetall("session:none").await.unwrap();
         assert!(missing.is_none());
         let session = Session {

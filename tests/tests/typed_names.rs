@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use tornadis::commands::{
     Direction, GetExpiry, GetexOptions, MinMax, SetExpiry, SetOptions, TrimStrategy,
 };
-use tornadis::{Client, Cmd, Commands, Executor, FromValue, Protocol};
+use tornadis::{Cmd, Commands, Executor, FromValue};
 use tornadis_tests::RedisServer;
 
 /// Hands the command back instead of sending it.
@@ -25,15 +25,6 @@ fn args<R>((cmd, _): (Cmd, PhantomData<R>)) -> Vec<String> {
     cmd.arg_slices()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect()
-}
-
-fn clients(server: &RedisServer) -> [Client; 2] {
-    let resp2 = Client::builder()
-        .port(server.port())
-        .protocol(Protocol::Resp2)
-        .build()
-        .unwrap();
-    [Client::from_url(&server.url()).unwrap(), resp2]
 }
 
 #[test]
@@ -122,7 +113,7 @@ fn a_shared_choice_records_what_this_command_needs() {
 #[tokio::test]
 async fn direction_moves_and_pops_on_a_server() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         c.rpush("src", ["a", "b", "c"]).await.unwrap();
         for (end, want) in [(Direction::Left, "a"), (Direction::Right, "c")] {
@@ -144,7 +135,7 @@ async fn direction_moves_and_pops_on_a_server() {
 #[tokio::test]
 async fn shared_expiry_on_a_server() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         let ttl = SetExpiry::Seconds(100);
         c.set_with("k", "v", SetOptions::new().expiration(ttl))
@@ -185,7 +176,7 @@ fn special_ids_are_the_strings_redis_documents() {
 async fn special_ids_on_a_server() {
     use tornadis::value::{StreamEntry, StreamKey};
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         let id = c.xadd("s", "*", [("n", "1")]).await.unwrap();
         assert!(id.contains('-'), "{id}");
@@ -248,7 +239,7 @@ fn trim_forms_encode() {
 async fn trim_forms_on_a_server() {
     use tornadis::commands::XaddOptions;
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         for i in 0..1000 {
             c.xadd_with("s", "*", [("n", i)], XaddOptions::new().maxlen_approx(10))
@@ -280,7 +271,7 @@ async fn trim_forms_on_a_server() {
 async fn named_stream_replies_in_resp2_and_resp3() {
     use tornadis::value::{AutoClaim, PendingEntry, PendingSummary, StreamEntry, StreamKey};
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         let a = c.xadd("jobs", "*", [("task", "build")]).await.unwrap();
         let b = c.xadd("jobs", "*", [("task", "test")]).await.unwrap();
@@ -328,7 +319,7 @@ async fn named_stream_replies_in_resp2_and_resp3() {
 async fn pair_replies_in_the_callers_outer_shape() {
     use std::collections::{BTreeMap, HashMap};
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         c.zadd("board", [(3.0, "cy"), (1.0, "ada"), (2.0, "bo")])
             .await

@@ -3,25 +3,16 @@
 //! reply type in the table fails here.
 
 use tornadis::commands::{Direction, MinMax};
-use tornadis::{Client, Commands, Protocol};
+use tornadis::Commands;
 use tornadis_tests::RedisServer;
 
 /// XREAD/XREADGROUP: per stream, its entries (id and fields).
 type Streams = Option<Vec<tornadis::value::StreamKey>>;
 
-fn clients(server: &RedisServer) -> [Client; 2] {
-    let resp2 = Client::builder()
-        .port(server.port())
-        .protocol(Protocol::Resp2)
-        .build()
-        .unwrap();
-    [Client::from_url(&server.url()).unwrap(), resp2]
-}
-
 #[tokio::test]
 async fn multi_pops_and_random_members() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         c.rpush("l", ["a", "b", "c"]).await.unwrap();
         let popped: Option<(String, Vec<String>)> =
@@ -45,7 +36,7 @@ async fn multi_pops_and_random_members() {
 #[tokio::test]
 async fn introspection_replies() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         c.set("n", 12).await.unwrap();
         assert_eq!(
@@ -85,7 +76,7 @@ async fn introspection_replies() {
 #[tokio::test]
 async fn stream_claims_and_pending_entries() {
     let server = RedisServer::start();
-    for c in clients(&server) {
+    for c in server.clients_in_both_protocols() {
         c.flushdb().await.unwrap();
         let id = c.xadd("s", "*", [("f", "v")]).await.unwrap();
         c.xgroup_create("s", "g", "0").await.unwrap();

@@ -88,6 +88,18 @@ impl RedisServer {
         format!("redis://{}", self.addr())
     }
 
+    /// Two clients of this server with default settings: one speaking RESP3
+    /// (the default), one RESP2, for tests that check a reply in both shapes.
+    pub fn clients_in_both_protocols(&self) -> [tornadis::Client; 2] {
+        let resp2 = tornadis::Client::builder()
+            .port(self.port())
+            .protocol(tornadis::Protocol::Resp2)
+            .build()
+            .expect("a RESP2 client config for the test server");
+        let resp3 = tornadis::Client::from_url(&self.url()).expect("the test server's URL");
+        [resp3, resp2]
+    }
+
     /// The TLS port, for a server started with
     /// [`RedisServerBuilder::tls`].
     pub fn tls_port(&self) -> Option<u16> {
