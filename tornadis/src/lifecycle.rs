@@ -10,10 +10,14 @@
 //! - the buffers: room to read into, and shrinking after a large frame;
 //! - starting the driver task, or the error when no tokio runtime runs.
 //!
-//! Each driver keeps its frame handling, and what a failure means for the
-//! work it holds (the client fails its requests; pub/sub restores its
-//! subscriptions).
+//! - the run loop itself ([`drive`]): attempt, back off, accept, serve,
+//!   report the close, and again.
+//!
+//! Each driver keeps its frame handling ([`Session`]), and what a failure
+//! means for the work it holds ([`Driver`]: the client fails its requests;
+//! pub/sub restores its subscriptions).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -202,6 +206,125 @@ impl Attempts {
     }
 }
 
+/// What a driver does after a failed attempt or an ended session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Attempt again: after a backoff pause when an attempt failed, at once
+    /// when a session ended.
+    Again,
+    /// Stop the driver task (the driver has answered or kept its work).
+    Stop,
+}
+
+/// What a driver does with a connection it opened.
+pub(crate) enum Accept<S> {
+    /// Serve it (`first`: the driver's first connection).
+    Serve(S, bool),
+    /// Not wanted (`disconnect()` during the handshake): attempt again at once.
+    Again,
+    /// Not wanted, and nothing waits for another: stop.
+    Stop,
+}
+
+/// One open connection of a driver: its frame handling.
+pub(crate) trait Session {
+    /// How a session ends without an error.
+    type End;
+
+    /// Serves the connection until it ends.
+    fn serve(&mut self) -> impl Future<Output = Result<Self::End>> + Send;
+
+    /// Whether a request awaits a reply, for the connection metrics.
+    fn state(&self) -> ConnState;
+}
+
+/// What differs between the two drivers around the shared run loop
+/// ([`drive`]): what an outcome means for the work they hold.
+pub(crate) trait Driver {
+    /// How a session ends without an error.
+    type End;
+
+    /// The driver's session over one connection.
+    type Session<'a>: Session<End = Self::End> + Send
+    where
+        Self: 'a;
+
+    fn config(&self) -> &Config;
+
+    fn endpoint(&self) -> Endpoint<'_>;
+
+    /// Asked before each attempt: `false` stops the driver (it has answered
+    /// its work).
+    fn may_attempt(&self) -> bool {
+        true
+    }
+
+    /// An attempt failed with `error`: [`Next::Again`] after a pause, or
+    /// [`Next::Stop`] (the driver has answered its work; the loop reports
+    /// that it gave up).
+    fn attempt_failed(&self, error: &Error, attempts: &mut Attempts) -> Next;
+
+    /// The pause before the next attempt.
+    fn pause(&self, delay: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(delay)
+    }
+
+    /// A connection opened (`took`: since the attempt started): serve it,
+    /// or say why not.
+    fn accept(
+        &self,
+        conn: Connection,
+        addr: &ServerAddr,
+        took: Duration,
+    ) -> Accept<Self::Session<'_>>;
+
+    /// Whether a session's end is a requested close, for the connection events.
+    fn on_purpose(end: &Self::End) -> bool;
+
+    /// A session ended: what that means for the work it held, and whether
+    /// to connect again at once.
+    fn ended(&self, session: Self::Session<'_>, end: Result<Self::End>) -> Next;
+}
+
+/// The run loop of a driver task: attempts (with backoff between failed
+/// ones), sessions, and the observe hooks and connection events of each,
+/// until the driver says stop.
+pub(crate) async fn drive<D: Driver + Sync>(driver: &D) {
+    let endpoint = driver.endpoint();
+    let mut attempts = Attempts::new(driver.config());
+    loop {
+        if !driver.may_attempt() {
+            return;
+        }
+        attempts.start();
+        let (conn, addr) = match endpoint.open().await {
+            Ok(opened) => opened,
+            Err(error) => {
+                if driver.attempt_failed(&error, &mut attempts) == Next::Stop {
+                    endpoint.gave_up(&error);
+                    return;
+                }
+                let delay = attempts.delay();
+                driver.pause(delay).await;
+                continue;
+            }
+        };
+        let took = attempts.took();
+        let (mut session, first) = match driver.accept(conn, &addr, took) {
+            Accept::Serve(session, first) => (session, first),
+            Accept::Again => continue,
+            Accept::Stop => return,
+        };
+        attempts.succeeded();
+        endpoint.announce(&addr, first);
+        let end = session.serve().await;
+        endpoint.closed(&addr, session.state(), &end, D::on_purpose);
+        if driver.ended(session, end) == Next::Stop {
+            return;
+        }
+    }
+}
+
 /// Makes room to read into: at least a quarter of `size` free.
 pub(crate) fn reserve_read(buf: &mut BytesMut, size: usize) {
     if buf.capacity() - buf.len() < size / 4 {
@@ -280,5 +403,100 @@ mod tests {
     fn without_a_runtime_the_driver_is_not_started() {
         let e = spawn(async {}).unwrap_err();
         assert!(e.to_string().contains("tokio runtime"), "{e}");
+    }
+
+    /// A driver that records what the run loop asked of it.
+    struct Recorder {
+        config: Config,
+        events: Hub,
+        peer: Peer,
+        failures: std::sync::Mutex<usize>,
+        pauses: std::sync::Mutex<Vec<Duration>>,
+        give_up_after: usize,
+    }
+
+    struct NeverServed;
+
+    impl Session for NeverServed {
+        type End = ();
+        fn serve(&mut self) -> impl Future<Output = Result<()>> + Send {
+            std::future::ready(Ok(()))
+        }
+        fn state(&self) -> ConnState {
+            ConnState::Idle
+        }
+    }
+
+    impl Driver for Recorder {
+        type End = ();
+        type Session<'a> = NeverServed;
+        fn config(&self) -> &Config {
+            &self.config
+        }
+        fn endpoint(&self) -> Endpoint<'_> {
+            Endpoint {
+                config: &self.config,
+                resolver: None,
+                events: &self.events,
+                peer: &self.peer,
+            }
+        }
+        fn attempt_failed(&self, error: &Error, _: &mut Attempts) -> Next {
+            assert!(error.is_connection(), "{error}");
+            let mut failures = self.failures.lock().unwrap();
+            *failures += 1;
+            if *failures == self.give_up_after {
+                Next::Stop
+            } else {
+                Next::Again
+            }
+        }
+        async fn pause(&self, delay: Duration) {
+            self.pauses.lock().unwrap().push(delay);
+        }
+        fn accept(&self, _: Connection, _: &ServerAddr, _: Duration) -> Accept<NeverServed> {
+            panic!("nothing listens: no connection can open")
+        }
+        fn on_purpose(_: &()) -> bool {
+            true
+        }
+        fn ended(&self, _: NeverServed, _: Result<()>) -> Next {
+            panic!("no session ran")
+        }
+    }
+
+    #[tokio::test]
+    async fn the_run_loop_pauses_between_failed_attempts_and_stops_when_the_driver_says() {
+        // A port nothing listens on: every attempt is refused at once.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = Config::from_url(&format!("redis://127.0.0.1:{port}")).unwrap();
+        config.backoff_min = Duration::from_millis(7);
+        config.backoff_max = Duration::from_millis(50);
+        let driver = Recorder {
+            config,
+            events: Hub::default(),
+            peer: Peer::default(),
+            failures: std::sync::Mutex::new(0),
+            pauses: std::sync::Mutex::new(Vec::new()),
+            give_up_after: 3,
+        };
+        tokio::time::timeout(Duration::from_secs(10), drive(&driver))
+            .await
+            .expect("the loop stops when the driver says so");
+        assert_eq!(*driver.failures.lock().unwrap(), 3);
+        let pauses = driver.pauses.lock().unwrap();
+        assert_eq!(
+            pauses.len(),
+            2,
+            "a pause between attempts, none after the last"
+        );
+        assert!(
+            pauses.iter().all(|d| *d <= Duration::from_millis(50)),
+            "{pauses:?}"
+        );
     }
 }

@@ -7,8 +7,10 @@
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWrite;
@@ -17,9 +19,10 @@ use tokio_util::io::poll_read_buf;
 
 use super::permit::Freed;
 use super::shared::{Link, Shared, Slot};
+use crate::config::{Config, ServerAddr};
 use crate::connection::Connection;
 use crate::error::{Error, Result};
-use crate::lifecycle::{self, Attempts};
+use crate::lifecycle::{self, Accept, Attempts, Driver, Endpoint, Next, Session};
 use crate::observe::ConnState;
 use crate::resp::Value;
 
@@ -60,7 +63,7 @@ pub(crate) static PANIC_NEXT_READ: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
 /// How an I/O session ended without an error.
-enum End {
+pub(crate) enum End {
     /// `disconnect()` was called.
     Closed,
     /// Every handle is gone and nothing is left to answer.
@@ -68,81 +71,87 @@ enum End {
 }
 
 async fn run(shared: Arc<Shared>) {
-    let config = &shared.config;
-    let endpoint = shared.endpoint();
-    let mut attempts = Attempts::new(config);
-    loop {
-        attempts.start();
-        let (conn, addr) = match endpoint.open().await {
-            Ok(opened) => opened,
-            Err(error) => {
-                let gave_up = {
-                    let mut st = shared.lock();
-                    st.connect_waiters.answer(&Err(error.clone()));
-                    // `disconnect()` during the attempt already failed what
-                    // was queued; whatever came later keeps waiting.
-                    st.close_now = false;
-                    if st.link == Link::Closing {
-                        st.link = Link::Connecting;
-                    }
-                    let give_up = !config.autoconnect
-                        || st.slots.is_empty()
-                        || !attempts.retry(&error, st.connects, config);
-                    if give_up {
-                        fail_queued(&mut st, &error);
-                        st.close_now = false;
-                        st.link = Link::Idle;
-                    }
-                    give_up
-                };
-                if gave_up {
-                    endpoint.gave_up(&error);
-                    return;
-                }
-                tokio::time::sleep(attempts.delay()).await;
-                continue;
-            }
-        };
+    lifecycle::drive(&shared).await;
+}
+
+/// What the outcomes of the shared run loop mean for the client's requests:
+/// a failure fails what is queued unless a reconnect can still serve it.
+impl Driver for Arc<Shared> {
+    type End = End;
+    type Session<'a> = Io<'a>;
+
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Shared::endpoint(self)
+    }
+
+    fn attempt_failed(&self, error: &Error, attempts: &mut Attempts) -> Next {
+        let mut st = self.lock();
+        st.connect_waiters.answer(&Err(error.clone()));
+        // `disconnect()` during the attempt already failed what was queued;
+        // whatever came later keeps waiting.
+        st.close_now = false;
+        if st.link == Link::Closing {
+            st.link = Link::Connecting;
+        }
+        let config = &self.config;
+        let give_up = !config.autoconnect
+            || st.slots.is_empty()
+            || !attempts.retry(error, st.connects, config);
+        if !give_up {
+            return Next::Again;
+        }
+        fail_queued(&mut st, error);
+        st.close_now = false;
+        st.link = Link::Idle;
+        Next::Stop
+    }
+
+    fn accept(&self, conn: Connection, addr: &ServerAddr, took: Duration) -> Accept<Io<'_>> {
         let server = conn.server.map_or(0, |s| s.pack());
-        shared
-            .server
-            .store(server, std::sync::atomic::Ordering::Release);
+        self.server.store(server, Ordering::Release);
         let generation = {
-            let mut st = shared.lock();
+            let mut st = self.lock();
             if std::mem::take(&mut st.close_now) {
                 // `disconnect()` during the handshake: that connection is
                 // not wanted; open another only if requests came since.
                 drop(conn);
                 if st.slots.is_empty() && st.connect_waiters.is_empty() {
                     st.link = Link::Idle;
-                    return;
+                    return Accept::Stop;
                 }
                 st.link = Link::Connecting;
-                continue;
+                return Accept::Again;
             }
             st.link = Link::Connected;
             st.connects += 1;
-            shared.counters.connected();
-            endpoint.opened(&conn, attempts.took());
+            self.counters.connected();
+            Shared::endpoint(self).opened(&conn, took);
             st.connect_waiters.answer(&Ok(()));
             st.connects
         };
-        endpoint.announce(&addr, generation == 1);
         if let Some(after) = conn.refresh_after {
-            super::reauth::spawn(&shared, generation, addr.clone(), after);
+            super::reauth::spawn(self, generation, addr.clone(), after);
         }
-        attempts.succeeded();
+        Accept::Serve(Io::new(self, conn), generation == 1)
+    }
 
-        let mut io = Io::new(&shared, conn);
-        let end = poll_fn(|cx| io.poll(cx)).await;
-        shared.counters.disconnected();
-        endpoint.closed(&addr, io.state, &end, |e| matches!(e, End::Closed));
-        if let Some(cache) = &shared.cache {
+    fn on_purpose(end: &End) -> bool {
+        matches!(end, End::Closed)
+    }
+
+    fn ended(&self, mut io: Io<'_>, end: Result<End>) -> Next {
+        self.counters.disconnected();
+        if let Some(cache) = &self.cache {
             // Invalidations sent until the next connection would be missed:
             // nothing cached now can be trusted after a reconnect.
             cache.connection_lost();
         }
-        let mut st = shared.lock();
+        let config = &self.config;
+        let mut st = self.lock();
         match end {
             Ok(End::Closed) => {
                 let e = Error::connection(
@@ -156,40 +165,53 @@ async fn run(shared: Arc<Shared>) {
                 let wanted = !st.slots.is_empty() || !st.connect_waiters.is_empty();
                 if wanted && (config.autoconnect || st.slots.is_empty()) && !st.handles_gone {
                     st.link = Link::Connecting;
-                    continue;
+                    return Next::Again;
                 }
                 fail_queued(&mut st, &e);
                 st.link = Link::Idle;
-                return;
+                Next::Stop
             }
             Ok(End::Finished) => {
                 st.link = Link::Idle;
-                return;
+                Next::Stop
             }
             Err(error) => {
                 io.fail_inflight(&error);
-                if let Some(lost) = shared.connection_lost(&mut st) {
+                if let Some(lost) = self.connection_lost(&mut st) {
                     // A new connection would lack the state (a transaction,
                     // a db selection): nothing queued may run there.
                     fail_queued(&mut st, &lost);
                     st.close_now = false;
                     st.link = Link::Idle;
-                    return;
+                    return Next::Stop;
                 }
                 if !config.autoconnect || st.close_now {
                     fail_queued(&mut st, &error);
                     st.close_now = false;
                     st.link = Link::Idle;
-                    return;
+                    return Next::Stop;
                 }
                 if st.slots.is_empty() && st.connect_waiters.is_empty() {
                     // Reconnect lazily, on the next request.
                     st.link = Link::Idle;
-                    return;
+                    return Next::Stop;
                 }
                 st.link = Link::Connecting;
+                Next::Again
             }
         }
+    }
+}
+
+impl Session for Io<'_> {
+    type End = End;
+
+    fn serve(&mut self) -> impl Future<Output = Result<End>> + Send {
+        poll_fn(move |cx| self.poll(cx))
+    }
+
+    fn state(&self) -> ConnState {
+        self.state
     }
 }
 
@@ -204,7 +226,7 @@ fn fail_queued(st: &mut super::shared::State, error: &Error) {
 
 /// One connected session: the socket, the bytes being written, the slots
 /// waiting for replies and the read timeout.
-struct Io<'a> {
+pub(crate) struct Io<'a> {
     shared: &'a Shared,
     conn: Connection,
     wbuf: BytesMut,

@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
@@ -19,9 +19,10 @@ use super::frame::{classify, Family, Frame};
 use super::message::Message;
 use super::shared::{wake_all, Link, Op, OpKind, Shared, State};
 use crate::cmd::cmd;
+use crate::config::{Config, ServerAddr};
 use crate::connection::{Connection, Stream};
 use crate::error::{Error, Result};
-use crate::lifecycle::{self, Attempts};
+use crate::lifecycle::{self, Accept, Attempts, Driver, Endpoint, Next};
 use crate::observe::ConnState;
 use crate::resp::{Decoder, ServerError};
 
@@ -32,7 +33,7 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> Result<()> {
 }
 
 /// How a session ended without an error.
-enum End {
+pub(crate) enum End {
     /// `disconnect()` was called.
     Closed,
     /// Every handle is gone.
@@ -40,101 +41,113 @@ enum End {
 }
 
 async fn run(shared: Arc<Shared>) {
-    let config = &shared.config;
-    let endpoint = shared.endpoint();
-    let mut attempts = Attempts::new(config);
-    loop {
-        {
-            let mut st = shared.lock();
-            if st.close_now || st.handles_gone {
-                // disconnect() or the last handle dropped during a backoff:
-                // no point in connecting again.
-                let e = disconnected();
-                let wakers = give_up(&mut st, e, config.autoconnect);
-                drop(st);
-                wake_all(wakers);
-                return;
-            }
+    lifecycle::drive(&*shared).await;
+}
+
+/// What the outcomes of the shared run loop mean for a pub/sub client: a
+/// lost connection keeps its subscriptions and commands for the next one.
+impl Driver for Shared {
+    type End = End;
+    type Session<'a> = Session<'a>;
+
+    fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn endpoint(&self) -> Endpoint<'_> {
+        Shared::endpoint(self)
+    }
+
+    fn may_attempt(&self) -> bool {
+        let mut st = self.lock();
+        if !(st.close_now || st.handles_gone) {
+            return true;
         }
-        attempts.start();
-        let (conn, addr) = match endpoint.open().await {
-            Ok(opened) => opened,
-            Err(error) => {
-                let wakers = {
-                    let mut st = shared.lock();
-                    st.connect_waiters.answer(&Err(error.clone()));
-                    expire_ops(&mut st, config.reconnect_wait, &error);
-                    if error.is_auth() {
-                        // Refused credentials do not get better by waiting:
-                        // the commands waiting fail now, and the remembered
-                        // subscriptions are restored once credentials work.
-                        st.fail_ops(&error);
-                    }
-                    let stop = !config.autoconnect || st.close_now || st.handles_gone;
-                    if stop || (st.ops.is_empty() && st.subs.is_empty()) {
-                        endpoint.gave_up(&error);
-                        Some(give_up(&mut st, error, config.autoconnect))
-                    } else {
-                        None
-                    }
-                };
-                if let Some(wakers) = wakers {
-                    wake_all(wakers);
-                    return;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(attempts.delay()) => {}
-                    // A new command or disconnect(): look again at once.
-                    _ = shared.wake_driver.notified() => {}
-                }
-                continue;
-            }
-        };
-        attempts.succeeded();
+        // disconnect() or the last handle dropped during a backoff: no
+        // point in connecting again.
+        let wakers = give_up(&mut st, disconnected(), self.config.autoconnect);
+        drop(st);
+        wake_all(wakers);
+        false
+    }
+
+    fn attempt_failed(&self, error: &Error, _: &mut Attempts) -> Next {
+        let config = &self.config;
+        let mut st = self.lock();
+        st.connect_waiters.answer(&Err(error.clone()));
+        expire_ops(&mut st, config.reconnect_wait, error);
+        if error.is_auth() {
+            // Refused credentials do not get better by waiting: the
+            // commands waiting fail now, and the remembered subscriptions
+            // are restored once credentials work.
+            st.fail_ops(error);
+        }
+        let stop = !config.autoconnect || st.close_now || st.handles_gone;
+        let nothing_waits = st.ops.is_empty() && st.subs.is_empty();
+        if !stop && !nothing_waits {
+            return Next::Again;
+        }
+        let wakers = give_up(&mut st, error.clone(), config.autoconnect);
+        drop(st);
+        wake_all(wakers);
+        Next::Stop
+    }
+
+    async fn pause(&self, delay: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            // A new command or disconnect(): look again at once.
+            _ = self.wake_driver.notified() => {}
+        }
+    }
+
+    fn accept(&self, conn: Connection, _: &ServerAddr, took: Duration) -> Accept<Session<'_>> {
         let (restore, first) = {
-            let mut st = shared.lock();
+            let mut st = self.lock();
             st.link = Link::Connected;
             st.connects += 1;
             st.bounce = false;
-            endpoint.opened(&conn, attempts.took());
+            Shared::endpoint(self).opened(&conn, took);
             st.connect_waiters.answer(&Ok(()));
             st.buffer.reopen();
             (restore_ops(&st), st.connects == 1)
         };
-        endpoint.announce(&addr, first);
+        Accept::Serve(Session::new(self, conn, restore), first)
+    }
 
-        let mut session = Session::new(&shared, conn, restore);
-        let end = session.run().await;
-        // A subscribed connection counts as idle: no request awaits a reply.
-        endpoint.closed(&addr, ConnState::Idle, &end, |e| matches!(e, End::Closed));
+    fn on_purpose(end: &End) -> bool {
+        matches!(end, End::Closed)
+    }
+
+    fn ended(&self, mut session: Session<'_>, end: Result<End>) -> Next {
+        let autoconnect = self.config.autoconnect;
         let wakers = {
-            let mut st = shared.lock();
+            let mut st = self.lock();
             match end {
                 Ok(End::Finished) => st.go_idle(None),
                 Ok(End::Closed) => {
                     session.fail_inflight(&disconnected());
-                    give_up(&mut st, disconnected(), config.autoconnect)
+                    give_up(&mut st, disconnected(), autoconnect)
                 }
-                Err(error) if !config.autoconnect || st.close_now || st.handles_gone => {
+                Err(error) if !autoconnect || st.close_now || st.handles_gone => {
                     let error = if st.close_now { disconnected() } else { error };
                     session.fail_inflight(&error);
-                    give_up(&mut st, error, config.autoconnect)
+                    give_up(&mut st, error, autoconnect)
                 }
                 Err(error) => {
                     session.requeue_inflight(&mut st, &error);
-                    if st.ops.is_empty() && st.subs.is_empty() {
-                        // Nothing to restore: the next command reconnects.
-                        st.go_idle(None)
-                    } else {
-                        st.link = Link::Connecting;
+                    if !(st.ops.is_empty() && st.subs.is_empty()) {
                         // Reconnect at once: the first attempt needs no delay.
-                        continue;
+                        st.link = Link::Connecting;
+                        return Next::Again;
                     }
+                    // Nothing to restore: the next command reconnects.
+                    st.go_idle(None)
                 }
             }
         };
         wake_all(wakers);
-        return;
+        Next::Stop
     }
 }
 
@@ -198,6 +211,19 @@ fn restore_op(family: Family, channels: Vec<Bytes>) -> Op {
     Op::new(OpKind::Restore { family, channels }, c, None)
 }
 
+impl lifecycle::Session for Session<'_> {
+    type End = End;
+
+    fn serve(&mut self) -> impl std::future::Future<Output = Result<End>> + Send {
+        self.run()
+    }
+
+    /// A subscribed connection counts as idle: no request awaits a reply.
+    fn state(&self) -> ConnState {
+        ConnState::Idle
+    }
+}
+
 /// A command sent and waiting for its confirmations or reply.
 struct Inflight {
     op: Op,
@@ -207,7 +233,7 @@ struct Inflight {
 }
 
 /// One open connection.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     shared: &'a Shared,
     reader: ReadHalf<Stream>,
     writer: WriteHalf<Stream>,
