@@ -11,8 +11,8 @@ use super::{ConnState, OperationLabels};
 pub(super) fn operation_done(l: &OperationLabels<'_>, elapsed: Duration) {
     let mut labels = vec![
         Label::new("db.system.name", l.system),
-        Label::new("db.operation.name", l.operation.to_string()),
-        Label::new("db.namespace", l.namespace.to_string()),
+        Label::new("db.operation.name", l.operation.clone()),
+        Label::new("db.namespace", super::namespace_label(l.namespace)),
         Label::new("server.address", l.server_address.to_string()),
     ];
     if let Some(port) = l.server_port {

@@ -51,6 +51,22 @@ pub(crate) fn server_of(config: &Config) -> (Cow<'_, str>, Option<u16>) {
     }
 }
 
+/// `db.namespace`: the database index as text, without an allocation for
+/// the sixteen databases a server has by default.
+#[cfg_attr(
+    not(any(feature = "metrics", feature = "opentelemetry")),
+    allow(dead_code)
+)]
+pub(crate) fn namespace_label(db: i64) -> Cow<'static, str> {
+    const NAMES: [&str; 16] = [
+        "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
+    ];
+    match usize::try_from(db).ok().and_then(|i| NAMES.get(i)) {
+        Some(name) => Cow::Borrowed(name),
+        None => Cow::Owned(db.to_string()),
+    }
+}
+
 /// `error.type`: the server's error prefix (`WRONGTYPE`), else the kind of
 /// failure on our side (`timeout`, `connection`, ...).
 pub(crate) fn error_type(error: &Error) -> &str {
@@ -104,7 +120,8 @@ pub(crate) fn batch_name<'a>(atomic: bool, mut names: impl Iterator<Item = &'a s
 #[allow(dead_code)] // Read only by the metrics outputs.
 pub(crate) struct OperationLabels<'a> {
     pub(crate) system: &'static str,
-    pub(crate) operation: &'a str,
+    /// Borrowed for the spec table's names: a label made from it copies nothing.
+    pub(crate) operation: &'a Cow<'static, str>,
     pub(crate) namespace: i64,
     pub(crate) server_address: &'a str,
     pub(crate) server_port: Option<u16>,
@@ -331,5 +348,18 @@ fn pool_pending(config: &Config, delta: i64) {
         facade::pool_pending(&name, delta);
         #[cfg(feature = "opentelemetry")]
         config.telemetry.otel.pool_pending(config, &name, delta);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::namespace_label;
+
+    #[test]
+    fn a_namespace_label_is_the_database_index_as_text() {
+        for db in [0, 9, 15, 16, 1234, -1, i64::MAX] {
+            assert_eq!(namespace_label(db), db.to_string());
+        }
+        assert!(matches!(namespace_label(15), std::borrow::Cow::Borrowed(_)));
     }
 }

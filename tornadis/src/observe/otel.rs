@@ -104,8 +104,11 @@ impl Handle {
     ) {
         let mut attrs = Vec::with_capacity(7);
         attrs.push(KeyValue::new("db.system.name", l.system));
-        attrs.push(KeyValue::new("db.operation.name", l.operation.to_string()));
-        attrs.push(KeyValue::new("db.namespace", l.namespace.to_string()));
+        attrs.push(KeyValue::new("db.operation.name", l.operation.clone()));
+        attrs.push(KeyValue::new(
+            "db.namespace",
+            super::namespace_label(l.namespace),
+        ));
         attrs.push(KeyValue::new(
             "server.address",
             l.server_address.to_string(),
