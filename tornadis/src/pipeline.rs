@@ -49,11 +49,8 @@ pub use typed::TypedPipeline;
 #[derive(Default, Clone)]
 pub(crate) struct Batch {
     buf: BytesMut,
-    /// Where each command starts in `buf`.
-    offsets: Vec<usize>,
-    names: Vec<CommandName>,
-    /// Each command's entry in the spec table (`None`: unknown to it).
-    infos: Vec<Option<&'static CommandInfo>>,
+    /// Each command: where it starts in `buf`, and what it is.
+    entries: Vec<Entry>,
     error: Option<Error>,
     /// A command that changes the connection's state: only on a dedicated connection.
     needs_dedicated: Option<Error>,
@@ -71,6 +68,43 @@ pub(crate) struct Batch {
     gates: Vec<(usize, crate::cmd::Gate)>,
 }
 
+/// One stacked command: where it starts in the batch's bytes, and its spec-table
+/// entry (or, for a command unknown to the table, its name).
+#[derive(Clone)]
+struct Entry {
+    start: usize,
+    command: Known,
+}
+
+#[derive(Clone)]
+enum Known {
+    Table(&'static CommandInfo),
+    Unknown(Box<str>),
+}
+
+impl Entry {
+    fn info(&self) -> Option<&'static CommandInfo> {
+        match self.command {
+            Known::Table(info) => Some(info),
+            Known::Unknown(_) => None,
+        }
+    }
+
+    fn name(&self) -> CommandName {
+        match &self.command {
+            Known::Table(info) => CommandName::Static(info.name),
+            Known::Unknown(name) => CommandName::Owned(name.clone()),
+        }
+    }
+
+    fn name_str(&self) -> &str {
+        match &self.command {
+            Known::Table(info) => info.name,
+            Known::Unknown(name) => name,
+        }
+    }
+}
+
 impl Batch {
     pub(crate) fn push(&mut self, cmd: &Cmd) {
         if let Err(e) = cmd.validate() {
@@ -78,7 +112,7 @@ impl Batch {
                 let e = CommandName::of(cmd).attach(e);
                 self.error = Some(Error::new(
                     e.kind(),
-                    format!("command {} of the pipeline: {e}", self.names.len() + 1),
+                    format!("command {} of the pipeline: {e}", self.entries.len() + 1),
                 ));
             }
         }
@@ -115,16 +149,16 @@ impl Batch {
         }
         self.writes |= info.is_some_and(|i| i.flags.contains(CommandFlags::WRITE));
         if let Some(gate) = cmd.gate() {
-            self.gates.push((self.names.len(), gate));
+            self.gates.push((self.entries.len(), gate));
         }
-        self.offsets.push(self.buf.len());
+        let start = self.buf.len();
         cmd.write_to(&mut self.buf);
         // A known command's name is static: no allocation per command.
-        self.names.push(match info {
-            Some(info) => CommandName::Static(info.name),
-            None => CommandName::of(cmd),
-        });
-        self.infos.push(info);
+        let command = match info {
+            Some(info) => Known::Table(info),
+            None => Known::Unknown(cmd.name().into_boxed_str()),
+        };
+        self.entries.push(Entry { start, command });
     }
 
     /// Whether some typed command needs more than every server has (the
@@ -135,17 +169,17 @@ impl Batch {
 
     /// How many commands are stacked.
     pub(crate) fn len(&self) -> usize {
-        self.names.len()
+        self.entries.len()
     }
 
     /// Command `i` as encoded, with its spec-table entry.
     pub(crate) fn entry(&self, i: usize) -> Option<(&[u8], Option<&'static CommandInfo>)> {
-        let start = *self.offsets.get(i)?;
-        let end = self.offsets.get(i + 1).copied().unwrap_or(self.buf.len());
-        Some((
-            self.buf.get(start..end)?,
-            self.infos.get(i).copied().flatten(),
-        ))
+        let entry = self.entries.get(i)?;
+        let end = self
+            .entries
+            .get(i + 1)
+            .map_or(self.buf.len(), |next| next.start);
+        Some((self.buf.get(entry.start..end)?, entry.info()))
     }
 
     /// Command `i`, rebuilt as a [`Cmd`] with its spec-table entry attached
@@ -164,17 +198,18 @@ impl Batch {
     /// Only for batches of commands that neither block nor change the
     /// connection's state (the parts of a cluster pipeline).
     pub(crate) fn push_from(&mut self, from: &Batch, i: usize) {
-        let (Some((bytes, info)), Some(name)) = (from.entry(i), from.names.get(i)) else {
+        let (Some((bytes, info)), Some(entry)) = (from.entry(i), from.entries.get(i)) else {
             return;
         };
         if let Some((_, gate)) = from.gates.iter().find(|(at, _)| *at == i) {
-            self.gates.push((self.names.len(), gate.clone()));
+            self.gates.push((self.entries.len(), gate.clone()));
         }
         self.writes |= info.is_some_and(|i| i.flags.contains(CommandFlags::WRITE));
-        self.offsets.push(self.buf.len());
+        self.entries.push(Entry {
+            start: self.buf.len(),
+            command: entry.command.clone(),
+        });
         self.buf.extend_from_slice(bytes);
-        self.names.push(name.clone());
-        self.infos.push(info);
     }
 
     /// The error that refuses this batch on a shared connection, if any: a
@@ -192,17 +227,16 @@ impl Batch {
 
     /// The name of command `i`, for error messages.
     pub(crate) fn name(&self, i: usize) -> CommandName {
-        self.names
+        self.entries
             .get(i)
-            .cloned()
-            .unwrap_or(CommandName::Static("?"))
+            .map_or(CommandName::Static("?"), Entry::name)
     }
 
     pub(crate) fn check(&self) -> Result<()> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        if self.names.is_empty() {
+        if self.entries.is_empty() {
             return Err(Error::new(
                 ErrorKind::Client,
                 "empty pipeline: stack at least one command before running it",
@@ -211,8 +245,14 @@ impl Batch {
         Ok(())
     }
 
-    /// Sends the batch and returns one `Result` per command, in order.
-    pub(crate) async fn run(self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
+    /// The names of the commands, in order (for decoding their replies).
+    pub(crate) fn names(&self) -> Vec<CommandName> {
+        self.entries.iter().map(Entry::name).collect()
+    }
+
+    /// Sends the batch and returns one `Result` per command, in order. The
+    /// batch is borrowed: only its bytes are copied, into the write.
+    pub(crate) async fn run(&self, client: &Client, atomic: bool) -> Result<Vec<Result<Value>>> {
         self.check()?;
         // Checked against the server when it is known (after the first connection).
         if let Some(server) = client.server() {
@@ -242,8 +282,8 @@ impl Batch {
         }
         if self.writes && client.has_cache() {
             // Only a caching client pays for reading its commands back.
-            for i in 0..self.len() {
-                if let Some(info) = self.infos.get(i).copied().flatten() {
+            for (i, entry) in self.entries.iter().enumerate() {
+                if let Some(info) = entry.info() {
                     if info.flags.contains(CommandFlags::WRITE) {
                         if let Some(cmd) = self.cmd(i) {
                             client.note_write(info, &cmd);
@@ -252,25 +292,26 @@ impl Batch {
                 }
             }
         }
-        let n = self.names.len();
-        let operation = crate::observe::batch_name(atomic, self.names.iter().map(|n| n.as_str()));
-        let (bytes, replies) = if atomic {
-            let mut framed = BytesMut::with_capacity(self.buf.len() + 32);
-            framed.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
-            framed.extend_from_slice(&self.buf);
-            framed.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
-            (framed, n + 2)
+        let n = self.entries.len();
+        let operation =
+            crate::observe::batch_name(atomic, self.entries.iter().map(Entry::name_str));
+        let body: &[u8] = &self.buf;
+        let (pieces, replies): (&[&[u8]], usize) = if atomic {
+            (
+                &[b"*1\r\n$5\r\nMULTI\r\n", body, b"*1\r\n$4\r\nEXEC\r\n"],
+                n + 2,
+            )
         } else {
-            (self.buf, n)
+            (&[body], n)
         };
         let permit = client.permit().await?;
         let started = std::time::Instant::now();
         // Inside MULTI/EXEC blocking commands do not block.
         let blocking = (self.blocking.is_some() && !atomic).then_some(self.blocking_wait);
-        let op = Operation::batch(client.config(), client.peer(), operation, n, &bytes);
-        let rx = client.enqueue_encoded(permit, bytes, replies, blocking, atomic);
+        let op = Operation::batch(client.config(), client.peer(), operation, n, pieces);
+        let rx = client.enqueue_encoded(permit, pieces, replies, blocking, atomic);
         let result = match rx {
-            Ok(rx) => Self::collect(rx.await, replies, atomic, &self.names),
+            Ok(rx) => self.collect(rx.await, replies, atomic),
             Err(e) => Err(e),
         };
         // Every command counts in the client's stats, as a single request would.
@@ -296,10 +337,10 @@ impl Batch {
 
     /// One `Result` per command from the pipeline's collected replies.
     fn collect(
+        &self,
         reply: std::result::Result<Result<Value>, tokio::sync::oneshot::error::RecvError>,
         replies: usize,
         atomic: bool,
-        names: &[CommandName],
     ) -> Result<Vec<Result<Value>>> {
         let what = CommandName::Static(if atomic { "MULTI/EXEC" } else { "pipeline" });
         let values = match request::finish_rx::<Value>(&what, reply)? {
@@ -312,15 +353,15 @@ impl Batch {
             }
         };
         let per_command = if atomic {
-            unwrap_exec(values, names)?
+            unwrap_exec(values, self)?
         } else {
             values
         };
         Ok(per_command
             .into_iter()
-            .zip(names)
-            .map(|(v, name)| match v {
-                Value::Error(e) => Err(name.attach(Error::from_server(e))),
+            .zip(&self.entries)
+            .map(|(v, entry)| match v {
+                Value::Error(e) => Err(entry.name().attach(Error::from_server(e))),
                 v => Ok(v),
             })
             .collect())
@@ -337,7 +378,7 @@ fn blocking_refusal(name: &CommandName) -> Error {
 }
 
 /// Turns the replies of `MULTI, cmd.., EXEC` into the replies of the commands.
-fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Value>> {
+fn unwrap_exec(mut values: Vec<Value>, batch: &Batch) -> Result<Vec<Value>> {
     let exec = values.pop().unwrap_or(Value::Nil);
     let mut queue_errors = Vec::new();
     for (i, v) in values.into_iter().enumerate() {
@@ -345,15 +386,12 @@ fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Valu
             if i == 0 {
                 return Err(Error::from_server(e).with_command("MULTI"));
             }
-            let name = names
-                .get(i - 1)
-                .cloned()
-                .unwrap_or(CommandName::Static("?"));
+            let name = batch.name(i - 1);
             queue_errors.push(format!("command {i} ({}): {e}", name.as_str()));
         }
     }
     match exec {
-        Value::Array(results) if results.len() == names.len() => Ok(results),
+        Value::Array(results) if results.len() == batch.len() => Ok(results),
         Value::Nil => Err(Error::new(
             ErrorKind::Aborted,
             "the transaction was aborted because a WATCHed key changed; run it again",
@@ -371,7 +409,7 @@ fn unwrap_exec(mut values: Vec<Value>, names: &[CommandName]) -> Result<Vec<Valu
         Value::Error(e) => Err(Error::from_server(e).with_command("EXEC")),
         other => Err(Error::protocol(format!(
             "EXEC of {} commands answered {}",
-            names.len(),
+            batch.len(),
             other.shape()
         ))),
     }
@@ -402,7 +440,7 @@ impl std::fmt::Debug for Pipeline {
     /// Shows the command names and whether it is atomic, never argument
     /// values (an `AUTH` in a pipeline holds a password), as [`Cmd`] does.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names: Vec<&str> = self.batch.names.iter().map(CommandName::as_str).collect();
+        let names: Vec<&str> = self.batch.entries.iter().map(Entry::name_str).collect();
         f.debug_struct("Pipeline")
             .field("commands", &names)
             .field("atomic", &self.atomic)
@@ -426,7 +464,7 @@ impl Pipeline {
 
     /// How many commands are stacked.
     pub fn number_of_stacked_calls(&self) -> usize {
-        self.batch.names.len()
+        self.batch.len()
     }
 
     /// Runs the pipeline as a MULTI/EXEC transaction: all or nothing.
@@ -455,10 +493,10 @@ impl Pipeline {
     /// Reply `i` of this pipeline as `R`; an error names the command and
     /// its place in the pipeline.
     pub(crate) fn decode_reply<R: FromValue>(&self, i: usize, reply: Result<Value>) -> Result<R> {
-        let total = self.batch.names.len();
+        let total = self.batch.len();
         reply.and_then(R::from_value).map_err(|e| {
-            let e = match self.batch.names.get(i) {
-                Some(name) if e.command().is_none() => name.attach(e),
+            let e = match self.batch.entries.get(i) {
+                Some(entry) if e.command().is_none() => entry.name().attach(e),
                 _ => e,
             };
             e.with_context(format!("command {} of {total} in the pipeline", i + 1))
@@ -476,6 +514,6 @@ impl Client {
     /// # Cancel safety
     /// As for single requests: once sent, dropping the future discards the replies.
     pub async fn call_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
-        pipeline.batch.clone().run(self, pipeline.atomic).await
+        pipeline.batch.run(self, pipeline.atomic).await
     }
 }

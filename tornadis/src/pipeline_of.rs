@@ -139,7 +139,7 @@ impl<'a, R: FromValue> PipelineOf<'a, R> {
     pub async fn query(&self) -> Result<Vec<R>> {
         let replies = self
             .target
-            .run(self.pipeline.batch().clone(), self.pipeline.is_atomic())
+            .run(self.pipeline.batch(), self.pipeline.is_atomic())
             .await?;
         replies
             .into_iter()
@@ -229,10 +229,7 @@ impl Pipeline {
         &self,
         client: &(impl PipelineTarget + ?Sized),
     ) -> Result<T> {
-        let replies = client
-            .target()
-            .run(self.batch().clone(), self.is_atomic())
-            .await?;
+        let replies = client.target().run(self.batch(), self.is_atomic()).await?;
         let values = replies
             .into_iter()
             .enumerate()

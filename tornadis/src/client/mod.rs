@@ -458,7 +458,7 @@ impl Client {
         Ok(rx)
     }
 
-    /// Queues a pipeline's encoded bytes, whose `replies` replies come back as
+    /// Queues a pipeline's encoded bytes (in `pieces`, sent back to back), whose `replies` replies come back as
     /// one array, holding its `permit` (a pipeline is one request). With `blocking`,
     /// the pipeline holds blocking commands (on a dedicated connection) that
     /// the server may hold this long together (`None`: maybe forever). With
@@ -467,7 +467,7 @@ impl Client {
     pub(crate) fn enqueue_encoded(
         &self,
         permit: Permit,
-        bytes: bytes::BytesMut,
+        pieces: &[&[u8]],
         replies: usize,
         blocking: Option<Option<std::time::Duration>>,
         ends_transaction: bool,
@@ -481,7 +481,7 @@ impl Client {
         if let Some(wait) = blocking {
             slot.blocking = Some(shared::BlockingMark::new(&shared.blocking, wait));
         }
-        let pushed = shared.lock().push_encoded(&shared.config, bytes, slot);
+        let pushed = shared.lock().push_encoded(&shared.config, pieces, slot);
         self.after_push(pushed)?;
         Ok(rx)
     }

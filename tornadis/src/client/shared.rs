@@ -413,12 +413,13 @@ impl State {
         Ok(self.wake_driver())
     }
 
-    /// Queues already-encoded requests (a pipeline) and its slot. When
-    /// nothing else is queued, the buffer is taken over without a copy.
+    /// Queues already-encoded requests (a pipeline, given in pieces that go
+    /// out back to back) and its slot: the pieces are copied once, into the
+    /// write buffer.
     pub(crate) fn push_encoded(
         &mut self,
         config: &Config,
-        bytes: BytesMut,
+        pieces: &[&[u8]],
         slot: Slot,
     ) -> Result<Wake> {
         if self.state_lost {
@@ -427,11 +428,11 @@ impl State {
         if self.link.is_down() && !config.autoconnect {
             return Err(not_connected());
         }
-        self.check_room(config, bytes.len())?;
-        if self.out.is_empty() && bytes.len() >= config.write_buffer_size {
-            self.out = bytes;
-        } else {
-            self.out.extend_from_slice(&bytes);
+        let len = pieces.iter().map(|p| p.len()).sum();
+        self.check_room(config, len)?;
+        self.out.reserve(len);
+        for piece in pieces {
+            self.out.extend_from_slice(piece);
         }
         self.slots.push_back(slot);
         Ok(self.wake_driver())

@@ -50,12 +50,15 @@ impl ClusterClient {
     /// Dropping the future never desyncs a node connection; commands already
     /// sent may still run.
     pub async fn call_pipeline(&self, pipeline: &Pipeline) -> Result<Vec<Result<Value>>> {
-        self.run_batch(pipeline.batch().clone(), pipeline.is_atomic())
-            .await
+        self.run_batch(pipeline.batch(), pipeline.is_atomic()).await
     }
 
     /// Runs the commands of `batch`, one `Result` per command in order.
-    pub(crate) async fn run_batch(&self, batch: Batch, atomic: bool) -> Result<Vec<Result<Value>>> {
+    pub(crate) async fn run_batch(
+        &self,
+        batch: &Batch,
+        atomic: bool,
+    ) -> Result<Vec<Result<Value>>> {
         batch.check()?;
         // Node connections are shared: what a shared client refuses in a
         // pipeline is refused here too.
@@ -93,14 +96,12 @@ impl ClusterClient {
                     &mut parts[last]
                 }
             };
-            part.batch.push_from(&batch, i);
+            part.batch.push_from(batch, i);
             part.at.push(i);
         }
-        let batch = &batch;
-        // Each part's batch moves into its send: its bytes are not copied again.
-        let sends = parts.iter_mut().map(|part| {
+        let sends = parts.iter().map(|part| {
             let (addr, readonly) = part.node.clone();
-            let commands = std::mem::take(&mut part.batch);
+            let commands = &part.batch;
             async move {
                 let node = self.node(&addr, readonly)?;
                 // Each node's own kind and version decide: a node without a
@@ -203,7 +204,7 @@ impl ClusterClient {
     }
 
     /// A MULTI/EXEC pipeline: all its keys in one slot, on that slot's primary.
-    async fn run_atomic(&self, batch: Batch) -> Result<Vec<Result<Value>>> {
+    async fn run_atomic(&self, batch: &Batch) -> Result<Vec<Result<Value>>> {
         let mut slot: Option<u16> = None;
         for i in 0..batch.len() {
             let Some((bytes, Some(info))) = batch.entry(i) else {

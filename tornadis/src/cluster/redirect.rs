@@ -113,7 +113,7 @@ async fn asking_call(node: &Client, cmd: &Cmd, route: &Route) -> Result<Value> {
         node
     };
     let permit = node.permit().await?;
-    let rx = node.enqueue_encoded(permit, bytes, 2, blocks.then_some(None), false)?;
+    let rx = node.enqueue_encoded(permit, &[&bytes], 2, blocks.then_some(None), false)?;
     let name = CommandName::of(cmd);
     match crate::client::request::finish_rx::<Value>(&name, rx.await)? {
         Value::Array(mut replies) if replies.len() == 2 => match replies.pop() {

@@ -166,7 +166,7 @@ impl Operation {
         peer: &Peer,
         name: String,
         size: usize,
-        encoded: &[u8],
+        encoded: &[&[u8]],
     ) -> Operation {
         let _ = (config, peer, size, encoded);
         if !ENABLED {

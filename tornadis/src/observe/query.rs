@@ -25,9 +25,9 @@ pub(crate) fn sanitized(info: &CommandInfo, cmd: &Cmd) -> String {
 }
 
 /// The query text of a batch's encoded commands (as written to the
-/// socket), each sanitized, separated by `; `.
-pub(crate) fn sanitized_batch(encoded: &[u8]) -> String {
-    let mut buf = bytes::BytesMut::from(encoded);
+/// socket, in pieces sent back to back), each sanitized, separated by `; `.
+pub(crate) fn sanitized_batch(encoded: &[&[u8]]) -> String {
+    let mut buf = bytes::BytesMut::from(encoded.concat().as_slice());
     let mut decoder = crate::resp::Decoder::default();
     let mut out = String::new();
     while let Ok(Some(Value::Array(items))) = decoder.decode(&mut buf) {
@@ -165,15 +165,15 @@ mod tests {
         module.arg("k").arg("secret");
         module.write_to(&mut buf);
         assert_eq!(
-            sanitized_batch(&buf),
+            sanitized_batch(&[&buf]),
             "SET k ? PX ?; AUTH ?; MY.COMMAND ? ?"
         );
         // A truncated batch yields what was whole.
         assert_eq!(
-            sanitized_batch(&buf[..buf.len() - 3]),
+            sanitized_batch(&[&buf[..buf.len() - 3]]),
             "SET k ? PX ?; AUTH ?"
         );
-        assert_eq!(sanitized_batch(b"garbage"), "");
+        assert_eq!(sanitized_batch(&[b"garbage"]), "");
     }
 
     #[test]

@@ -35,13 +35,14 @@ pub(super) fn command(
     span
 }
 
-/// The span of a pipeline or transaction of `size` commands, `encoded` as sent.
+/// The span of a pipeline or transaction of `size` commands, `encoded` as
+/// sent (in pieces, back to back).
 pub(super) fn batch(
     config: &Config,
     system: System,
     name: &str,
     size: usize,
-    encoded: &[u8],
+    encoded: &[&[u8]],
 ) -> tracing::Span {
     let span = open(config, system, name);
     if span.is_disabled() {

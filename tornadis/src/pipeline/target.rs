@@ -28,11 +28,11 @@ pub enum Target<'a> {
 
 impl Target<'_> {
     /// Runs `batch`, one `Result` per command in order.
-    pub(crate) async fn run(self, batch: Batch, atomic: bool) -> Result<Vec<Result<Value>>> {
+    pub(crate) async fn run(self, batch: &Batch, atomic: bool) -> Result<Vec<Result<Value>>> {
         match self {
             Target::Client(client) => batch.run(client, atomic).await,
             Target::Cluster(cluster) => cluster.run_batch(batch, atomic).await,
-            Target::Mock(mock) => mock.run_batch(&batch, atomic),
+            Target::Mock(mock) => mock.run_batch(batch, atomic),
         }
     }
 }

@@ -86,7 +86,7 @@ pub struct TypedPipeline<'a, T> {
 impl<T> std::fmt::Debug for TypedPipeline<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TypedPipeline")
-            .field("commands", &self.batch.names.len())
+            .field("commands", &self.batch.len())
             .field("atomic", &self.atomic)
             .finish()
     }
@@ -125,12 +125,12 @@ impl<'a, T> TypedPipeline<'a, T> {
 
     /// How many commands are stacked.
     pub fn len(&self) -> usize {
-        self.batch.names.len()
+        self.batch.len()
     }
 
     /// True when no command is stacked.
     pub fn is_empty(&self) -> bool {
-        self.batch.names.is_empty()
+        self.batch.len() == 0
     }
 }
 
@@ -144,8 +144,8 @@ impl<'a, T: Replies> TypedPipeline<'a, T> {
     /// # Cancel safety
     /// As for single requests: once sent, dropping the future discards the replies.
     pub async fn query(self) -> Result<T::Flat> {
-        let names = self.batch.names.clone();
-        let replies = self.target.run(self.batch, self.atomic).await?;
+        let replies = self.target.run(&self.batch, self.atomic).await?;
+        let names = self.batch.names();
         let total = names.len();
         let mut it = ReplyIter {
             replies: replies.into_iter().zip(names).enumerate(),
