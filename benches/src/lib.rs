@@ -14,6 +14,7 @@
 //! - [`instructions`]: instructions per operation under callgrind.
 //! - [`options`]: command-line flags and environment variables.
 //! - [`server`]: the `redis-server` / `valkey-server` the workloads run against.
+//! - [`reference`]: `redis-benchmark -P`, the C reference for `pipeline`.
 //! - [`report`]: medians, ranges and ratios, as a Markdown table.
 //! - [`chart`]: the SVG bar chart of ops/s.
 //! - [`versions`]: the versions, date and machine a run is reported with.
@@ -24,6 +25,7 @@ pub mod clients;
 pub mod instructions;
 pub mod measure;
 pub mod options;
+pub mod reference;
 pub mod report;
 pub mod server;
 pub mod versions;

@@ -87,6 +87,8 @@ OPTIONS:
                           valgrind is on PATH)
     --no-memory           skip the memory figures (tornadis concurrent-64 run 10 times,
                           peak RSS of each client on concurrent-512)
+    --no-reference        skip `redis-benchmark -c 1 -P <len>`, the C reference run after
+                          each repetition of `pipeline` (REDIS_BENCHMARK or PATH)
     --update-readme       write the table into benches/README.md and the chart into
                           benches/results/ops.svg (a full run always writes the chart)
     -h, --help            this text
@@ -115,6 +117,8 @@ pub struct Options {
     pub instructions: Instructions,
     /// Whether to run the RSS check.
     pub memory: bool,
+    /// Whether to run `redis-benchmark` beside the `pipeline` workload.
+    pub reference: bool,
     /// Whether to rewrite the results section of `benches/README.md`.
     pub update_readme: bool,
     /// The arguments as given, to print the exact command in the report.
@@ -141,6 +145,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
     let mut runtime = env("BENCH_RUNTIME");
     let mut instructions = Instructions::Auto;
     let mut memory = true;
+    let mut reference = true;
     let mut update_readme = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -161,6 +166,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
             "--instructions" => instructions = Instructions::Only,
             "--no-instructions" => instructions = Instructions::Off,
             "--no-memory" => memory = false,
+            "--no-reference" => reference = false,
             "--update-readme" => update_readme = true,
             other => return Err(format!("unknown argument `{other}`; see --help")),
         }
@@ -194,6 +200,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Pa
         },
         instructions,
         memory,
+        reference,
         update_readme,
         args: args.to_vec(),
     }))

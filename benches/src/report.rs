@@ -230,22 +230,39 @@ pub fn ratios_table(summaries: &[Summary], workloads: &[Workload]) -> String {
         let cpu =
             |p: Option<&Summary>| p.map_or(f64::NAN, |p| ratio(t.cpu_us.median, p.cpu_us.median));
         let goal = target(w);
-        let (speed_vs, cpu_vs, who) = match goal.against {
-            Some(Peer::RedisRs) => (speed(r), cpu(r), "redis-rs"),
-            Some(Peer::Fred) => (speed(f), cpu(f), "fred"),
-            // The better peer: the faster one for speed, the leaner one for CPU.
-            _ => (
-                speed(r).min(speed(f)),
-                cpu(r).max(cpu(f)),
-                "the better peer",
-            ),
+        // The peers the target is measured against; a verdict needs them all
+        // (`f64::min` would quietly compare against the one that ran).
+        let against: &[(Peer, Option<&Summary>)] = match goal.against {
+            Some(Peer::RedisRs) => &[(Peer::RedisRs, r)],
+            Some(Peer::Fred) => &[(Peer::Fred, f)],
+            _ => &[(Peer::RedisRs, r), (Peer::Fred, f)],
         };
+        let missing: Vec<&str> = against
+            .iter()
+            .filter(|(_, s)| s.is_none())
+            .map(|(p, _)| p.name())
+            .collect();
+        let who = match goal.against {
+            Some(p) => p.name(),
+            None => "the better peer",
+        };
+        // The better peer: the faster one for speed, the leaner one for CPU.
+        let speed_vs = against
+            .iter()
+            .map(|(_, s)| speed(*s))
+            .fold(f64::INFINITY, f64::min);
+        let cpu_vs = against
+            .iter()
+            .map(|(_, s)| cpu(*s))
+            .fold(f64::NEG_INFINITY, f64::max);
         let mut want = format!("≥ {:.1}× {who}", goal.min_speed);
         if let Some(c) = goal.max_cpu {
             let _ = write!(want, ", CPU ≤ {c:.1}×");
         }
-        let verdict = if !speed_vs.is_finite() {
-            "needs both peers".to_string()
+        let verdict = if !missing.is_empty() {
+            format!("no verdict: no result from {}", missing.join(", "))
+        } else if !speed_vs.is_finite() {
+            "no verdict: a peer measured no operations".to_string()
         } else {
             let speed_ok = speed_vs >= goal.min_speed;
             let cpu_ok = goal
@@ -283,6 +300,34 @@ mod tests {
         let s = Spread::of([4.0, 1.0, 2.0, 3.0]).unwrap();
         assert_eq!(s.median, 2.5);
         assert!(Spread::of([]).is_none());
+    }
+
+    fn summary(workload: Workload, peer: Peer, ops: f64, cpu_us: f64) -> Summary {
+        Summary {
+            workload,
+            peer,
+            runs: 1,
+            ops: Spread::of([ops]).unwrap(),
+            mb: None,
+            cpu_us: Spread::of([cpu_us]).unwrap(),
+            p50_us: 1.0,
+            p99_us: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_verdict_against_the_better_peer_needs_both_peers() {
+        let w = Workload::SeqTcp;
+        let t = summary(w, Peer::Tornadis, 30_000.0, 10.0);
+        let r = summary(w, Peer::RedisRs, 25_000.0, 12.0);
+        let f = summary(w, Peer::Fred, 40_000.0, 11.0);
+        // Both peers: measured against the faster (fred), so 0.75× misses.
+        let both = ratios_table(&[t.clone(), r.clone(), f], &[w]);
+        assert!(both.contains("missed: speed 0.75×"), "{both}");
+        // fred failed: no verdict, naming it, rather than 1.2× against redis-rs.
+        let one = ratios_table(&[t, r], &[w]);
+        assert!(one.contains("no verdict: no result from fred"), "{one}");
+        assert!(!one.contains("met"), "{one}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use tornadis_benches::clients::{Peer, Target};
 use tornadis_benches::instructions;
 use tornadis_benches::measure::resident_bytes;
 use tornadis_benches::options::{self, Flavor, Instructions, Options, Parsed};
+use tornadis_benches::reference;
 use tornadis_benches::report::{self, ratios_table, results_table, Run};
 use tornadis_benches::server::{self, Cluster, Server, ServerKind};
 use tornadis_benches::versions::{server_version, RunInfo};
@@ -177,6 +178,13 @@ fn timed(
 ) -> Result<String, String> {
     let mut runs = Vec::new();
     let mut failures = String::new();
+    // The C reference beside `pipeline`: a missing binary stops the run
+    // before anything is measured, rather than leaving the row out.
+    let reference = match opts.reference && opts.workloads.contains(&Workload::Pipeline) {
+        true => Some(reference::binary()?),
+        false => None,
+    };
+    let mut references = Vec::new();
     for &workload in &opts.workloads {
         for rep in 0..opts.reps {
             for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
@@ -207,6 +215,16 @@ fn timed(
                     sample,
                 });
             }
+            if let (Workload::Pipeline, Some(bin)) = (workload, &reference) {
+                let r = reference::run(bin, &target.host, target.port, &opts.sizes)?;
+                eprintln!(
+                    "{workload:>15} redis-benchmark #{rep}: SET {:>9} GET {:>9} ops/s (C, -c 1 -P {})",
+                    report::human(r.set),
+                    report::human(r.get),
+                    opts.sizes.pipeline_len
+                );
+                references.push(r);
+            }
         }
     }
 
@@ -229,6 +247,11 @@ fn timed(
     md.push_str(&results_table(&summaries));
     md.push_str("\nRatios are tornadis ÷ peer of the medians (ops/s: higher is better; CPU/op: lower is better).\n\n");
     md.push_str(&ratios_table(&summaries, &opts.workloads));
+    let pipelines: Vec<&report::Summary> = summaries
+        .iter()
+        .filter(|s| s.workload == Workload::Pipeline)
+        .collect();
+    md.push_str(&reference::table(&references, &pipelines));
     md.push_str(&failures);
     md.push_str(&memory);
 
