@@ -48,6 +48,11 @@ impl Checker {
         self.line_from = 0;
     }
 
+    /// Whether no frame is partly checked (the next check starts afresh).
+    pub(super) fn is_idle(&self) -> bool {
+        self.pos == 0 && self.need == 0 && self.open.is_empty()
+    }
+
     #[cfg(test)]
     pub(super) fn open_capacity(&self) -> usize {
         self.open.capacity()

@@ -7,13 +7,23 @@
 //! incomplete frame is the normal case on a socket, not an error: it leaves
 //! the buffer untouched and the check resumes where it stopped once more
 //! bytes arrive.
+//!
+//! Most replies are one whole scalar (`+OK`, an integer, a bulk string): such
+//! a frame is taken in one step, without the two passes, when it is plainly
+//! valid; anything else, malformed or not all there goes through the passes,
+//! so what is accepted, refused and limited is theirs alone.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 use crate::error::Error;
 use crate::resp::check::Checker;
+use crate::resp::lex::{self, Len};
 use crate::resp::parse::{self, Open};
 use crate::resp::Value;
+
+/// The longest simple-string line taken in one step (`+OK`, `+QUEUED`,
+/// `+PONG`; longer lines go through the two passes).
+const SHORT_LINE: usize = 64;
 
 /// Bounds on what the decoder accepts from the network.
 ///
@@ -108,6 +118,16 @@ impl Decoder {
     /// problem and its byte offset from the start of the frame. The stream
     /// cannot be resynchronised after that: drop the connection.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
+        if self.checker.is_idle() {
+            if let Some(value) = self.scalar(buf) {
+                return Ok(Some(value));
+            }
+        }
+        self.two_passes(buf)
+    }
+
+    /// [`decode`](Decoder::decode) through the check and parse passes.
+    fn two_passes(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
         let len = match self.checker.check(buf, &self.limits) {
             Ok(Some(len)) if len <= self.limits.max_frame_len => len,
             // Incomplete: every buffered byte belongs to this frame.
@@ -128,6 +148,57 @@ impl Decoder {
         };
         let frame = buf.split_to(len).freeze();
         parse::parse(&frame, &mut self.stack).map(Some)
+    }
+
+    /// Takes the frame at the front of `buf` when it is a whole scalar that
+    /// the two passes would accept as it is: a simple string shorter than
+    /// [`SHORT_LINE`], an integer, or a bulk string (or its RESP2 null).
+    /// `None`, with `buf` untouched, for anything else.
+    fn scalar(&self, buf: &mut BytesMut) -> Option<Value> {
+        let limits = &self.limits;
+        let (text, end) = match *buf.first()? {
+            b'+' => {
+                // Searched no further than a line the passes accept.
+                let until = buf.len().min(1 + SHORT_LINE.min(limits.max_bulk_len));
+                let cr = lex::find_eol(buf, 1, until)?;
+                if buf.get(cr..cr + 2)? != b"\r\n" {
+                    return None;
+                }
+                (Some(1..cr), cr + 2)
+            }
+            b':' => {
+                let (n, next) = lex::int_line(buf, 1).ok()??;
+                if next > limits.max_frame_len {
+                    return None;
+                }
+                buf.advance(next);
+                return Some(Value::Integer(n));
+            }
+            b'$' => match lex::len_line(buf, 1, "bulk length").ok()?? {
+                (Len::Null, next) => (None, next),
+                (Len::N(n), next) => {
+                    if n > limits.max_bulk_len as u64 {
+                        return None;
+                    }
+                    let payload_end = next.checked_add(usize::try_from(n).ok()?)?;
+                    let end = payload_end.checked_add(2)?;
+                    if buf.get(payload_end..end)? != b"\r\n" {
+                        return None;
+                    }
+                    (Some(next..payload_end), end)
+                }
+            },
+            _ => return None,
+        };
+        if end > limits.max_frame_len {
+            return None;
+        }
+        let frame = buf.split_to(end).freeze();
+        Some(match (text, frame.first()) {
+            (Some(text), Some(b'+')) => Value::SimpleString(frame.slice(text)),
+            (Some(text), _) => Value::Bulk(frame.slice(text)),
+            (None, _) => Value::Nil,
+        })
     }
 
     /// Forgets any partly checked frame, for use with a different buffer.
@@ -179,6 +250,75 @@ mod tests {
         let e = Decoder::new(limits).decode(&mut buf).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
         e
+    }
+
+    /// What the one-step path and the two passes make of `input` under
+    /// `limits`: the result (errors by message) and the bytes left.
+    fn both_ways(
+        input: &[u8],
+        limits: DecoderLimits,
+    ) -> [(Result<Option<Value>, String>, usize); 2] {
+        let run = |one_step: bool| {
+            let mut buf = BytesMut::from(input);
+            let mut d = Decoder::new(limits);
+            let r = if one_step {
+                d.decode(&mut buf)
+            } else {
+                d.two_passes(&mut buf)
+            };
+            (r.map_err(|e| e.to_string()), buf.len())
+        };
+        [run(true), run(false)]
+    }
+
+    #[test]
+    fn scalars_taken_in_one_step_decode_as_the_two_passes_do() {
+        let long = format!("+{}\r\n", "x".repeat(SHORT_LINE + 5));
+        let inputs: Vec<&[u8]> = vec![
+            b"+OK\r\n",
+            b"+OK\r\n:1\r\n",
+            b"+\r\n",
+            b"+OK\n",
+            b"+O\rK\r\n",
+            b"+OK\r",
+            b"+OK\rx",
+            long.as_bytes(),
+            b":0\r\n",
+            b":-9223372036854775808\r\n",
+            b":9223372036854775808\r\n",
+            b":12a\r\n",
+            b":+5\r\n",
+            b":\r\n",
+            b":1\n",
+            b"$3\r\nfoo\r\n",
+            b"$3\r\nfoo\r\n+OK\r\n",
+            b"$0\r\n\r\n",
+            b"$-1\r\n",
+            b"$-2\r\n",
+            b"$3\r\nfooXY",
+            b"$3\r\nfo",
+            b"$99999999999999999999\r\n",
+            b"$18446744073709551615\r\nx\r\n",
+            b"$4\r\nfoo\r\n",
+        ];
+        let tight = DecoderLimits {
+            max_bulk_len: 2,
+            max_frame_len: 4,
+            ..DecoderLimits::default()
+        };
+        for input in inputs {
+            for limits in [DecoderLimits::default(), tight] {
+                for cut in 0..=input.len() {
+                    let [one_step, two] = both_ways(&input[..cut], limits);
+                    assert_eq!(
+                        one_step,
+                        two,
+                        "{:?} cut at {cut}, {limits:?}",
+                        String::from_utf8_lossy(input)
+                    );
+                }
+            }
+        }
     }
 
     #[test]
