@@ -77,8 +77,10 @@ impl Cmd {
     /// so routing needs no lookup. Used by the generated typed methods.
     pub fn for_command(info: &'static CommandInfo, capacity: usize) -> Self {
         let mut c = Cmd::with_capacity(capacity + info.name.len() + 16);
-        for word in info.name.split(' ') {
-            c.arg(word);
+        // Split as bytes: names are short, and a `str` pattern search costs
+        // more than the name's few bytes.
+        for word in info.name.as_bytes().split(|&b| b == b' ') {
+            c.arg_bytes(word);
         }
         c.info = Some(info);
         c.typed = true;
@@ -127,12 +129,9 @@ impl Cmd {
             )));
             return self;
         }
-        let mut len = itoa::Buffer::new();
-        let len = len.format(bytes.len()).as_bytes();
-        self.body.reserve(bytes.len() + len.len() + 5);
-        self.body.put_u8(b'$');
-        self.body.put_slice(len);
-        self.body.put_slice(b"\r\n");
+        // `$`, at most 20 digits, CRLF, the bytes, CRLF.
+        self.body.reserve(bytes.len() + 25);
+        put_len_line(&mut self.body, b'$', bytes.len());
         self.body.put_slice(bytes);
         self.body.put_slice(b"\r\n");
         self.argc += 1;
@@ -251,18 +250,33 @@ impl Cmd {
 
     /// Writes the whole command (`*argc` header and arguments) as RESP into `out`.
     pub fn write_to(&self, out: &mut BytesMut) {
-        let mut n = itoa::Buffer::new();
-        let n = n.format(self.argc).as_bytes();
-        out.reserve(self.body.len() + n.len() + 3);
-        out.put_u8(b'*');
-        out.put_slice(n);
-        out.put_slice(b"\r\n");
+        // `*`, at most 20 digits, CRLF, the arguments.
+        out.reserve(self.body.len() + 23);
+        put_len_line(out, b'*', self.argc);
         out.put_slice(&self.body);
     }
 
     /// The number of bytes [`write_to`](Cmd::write_to) writes, roughly (for buffer sizing).
     pub fn encoded_len(&self) -> usize {
         self.body.len() + 24
+    }
+}
+
+/// Appends the RESP length line `<marker><n>\r\n`; the lengths of most
+/// arguments and argument counts (under 100) in one fixed-size copy.
+#[inline]
+fn put_len_line(out: &mut BytesMut, marker: u8, n: usize) {
+    // Both digits are below 10, so the casts cannot truncate.
+    if n < 10 {
+        out.put_slice(&[marker, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        let (tens, ones) = ((n / 10) as u8, (n % 10) as u8);
+        out.put_slice(&[marker, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+    } else {
+        let mut digits = itoa::Buffer::new();
+        out.put_u8(marker);
+        out.put_slice(digits.format(n).as_bytes());
+        out.put_slice(b"\r\n");
     }
 }
 
@@ -373,5 +387,41 @@ impl<'a> Iterator for ArgIter<'a> {
         let arg = rest.get(start..start + len)?;
         self.rest = rest.get(start + len + 2..).unwrap_or(&[]);
         Some(arg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The RESP encoding of `args`, written out by hand.
+    fn by_hand(args: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    #[test]
+    fn lengths_and_counts_on_both_sides_of_each_digit_boundary_encode_exactly() {
+        for n in [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 12_345] {
+            // n arguments of n bytes: both length lines cross the same boundary.
+            let args: Vec<Vec<u8>> = (0..n.max(1))
+                .map(|i| vec![b'a' + (i % 26) as u8; n])
+                .collect();
+            let mut cmd = Cmd::new();
+            for a in &args {
+                cmd.arg_bytes(a);
+            }
+            let mut out = BytesMut::new();
+            cmd.write_to(&mut out);
+            assert_eq!(&out[..], &by_hand(&args)[..], "n = {n}");
+            assert!(out.len() <= cmd.encoded_len(), "n = {n}");
+            let back = Cmd::from_encoded(&out).unwrap();
+            assert_eq!(back.arg_slices().count(), args.len(), "n = {n}");
+        }
     }
 }
