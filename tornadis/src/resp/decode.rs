@@ -128,7 +128,12 @@ impl Decoder {
 
     /// [`decode`](Decoder::decode) through the check and parse passes.
     fn two_passes(&mut self, buf: &mut BytesMut) -> Result<Option<Value>, Error> {
-        let len = match self.checker.check(buf, &self.limits) {
+        // Only the first `max_frame_len` bytes are checked, however many are
+        // buffered: a frame that does not end within them is too large,
+        // whatever follows, so the verdict does not depend on how the bytes
+        // arrived (a malformed byte past the limit is never reached).
+        let view = buf.get(..self.limits.max_frame_len).unwrap_or(buf);
+        let len = match self.checker.check(view, &self.limits) {
             Ok(Some(len)) if len <= self.limits.max_frame_len => len,
             // Incomplete: every buffered byte belongs to this frame.
             Ok(None) if buf.len() <= self.limits.max_frame_len => return Ok(None),
@@ -319,6 +324,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_frame_past_the_limit_fails_alike_however_its_bytes_arrive() {
+        // An array that would be malformed only past the 16-byte limit.
+        let input = b"*3\r\n$3\r\nabc\r\n$3\r\nxyz\r\n*x\r\n";
+        let limits = DecoderLimits {
+            max_frame_len: 16,
+            ..DecoderLimits::default()
+        };
+        let whole = Decoder::new(limits)
+            .decode(&mut BytesMut::from(&input[..]))
+            .unwrap_err();
+        let mut d = Decoder::new(limits);
+        let mut buf = BytesMut::new();
+        let mut chunked = None;
+        for piece in input.chunks(5) {
+            buf.extend_from_slice(piece);
+            if let Err(e) = d.decode(&mut buf) {
+                chunked = Some(e);
+                break;
+            }
+        }
+        assert!(
+            whole.to_string().contains("larger than the limit"),
+            "{whole}"
+        );
+        assert_eq!(chunked.map(|e| e.to_string()), Some(whole.to_string()));
     }
 
     #[test]
