@@ -247,6 +247,14 @@ fn checked<'a>(client: &'a Client, cmd: Cmd, learned: bool) -> State<'a> {
     }
 }
 
+/// Sends `cmd` once it holds a place in the queue: at once when one is free.
+fn send<'a>(client: &'a Client, cmd: Cmd) -> State<'a> {
+    match client.try_permit() {
+        Ok(permit) => submit(client, &cmd, permit),
+        Err(_) => State::Acquiring(client, cmd, Box::pin(client.permit())),
+    }
+}
+
 enum State<'a> {
     /// Not polled yet: nothing was sent.
     Init(&'a Client, Cmd),
@@ -281,8 +289,27 @@ impl<R: FromValue> Future for Request<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
         let this = self.get_mut();
         loop {
+            // Waiting for the reply, the common case: polled in place, so
+            // that a pending poll moves nothing.
+            if let State::Waiting(_, submitted, _) = &mut this.state {
+                let reply = std::task::ready!(submitted.poll_reply(cx));
+                let State::Waiting(client, submitted, op) =
+                    std::mem::replace(&mut this.state, State::Done)
+                else {
+                    return Poll::Ready(Err(Error::client("the request lost its reply")));
+                };
+                let result = finish(&this.name, reply);
+                settle(client, &submitted, op, result.as_ref().err());
+                return Poll::Ready(result);
+            }
             match std::mem::replace(&mut this.state, State::Done) {
-                State::Init(client, cmd) => this.state = checked(client, cmd, false),
+                // Checked and sent in one step when nothing needs waiting for.
+                State::Init(client, cmd) => {
+                    this.state = match checked(client, cmd, false) {
+                        State::Ready(client, cmd) => send(client, cmd),
+                        other => other,
+                    }
+                }
                 State::Learning(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
                     // A failed connection fails the request as it would have.
                     Poll::Ready(_) => this.state = checked(client, cmd, true),
@@ -291,12 +318,7 @@ impl<R: FromValue> Future for Request<'_, R> {
                         return Poll::Pending;
                     }
                 },
-                State::Ready(client, cmd) => {
-                    this.state = match client.try_permit() {
-                        Ok(permit) => submit(client, &cmd, permit),
-                        Err(_) => State::Acquiring(client, cmd, Box::pin(client.permit())),
-                    };
-                }
+                State::Ready(client, cmd) => this.state = send(client, cmd),
                 State::Acquiring(client, cmd, mut wait) => match wait.as_mut().poll(cx) {
                     Poll::Ready(Ok(permit)) => this.state = submit(client, &cmd, permit),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(this.name.attach(e))),
@@ -305,19 +327,8 @@ impl<R: FromValue> Future for Request<'_, R> {
                         return Poll::Pending;
                     }
                 },
-                State::Waiting(client, mut submitted, op) => {
-                    return match submitted.poll_reply(cx) {
-                        Poll::Ready(reply) => {
-                            let result = finish(&this.name, reply);
-                            settle(client, &submitted, op, result.as_ref().err());
-                            Poll::Ready(result)
-                        }
-                        Poll::Pending => {
-                            this.state = State::Waiting(client, submitted, op);
-                            Poll::Pending
-                        }
-                    }
-                }
+                // Polled in place above.
+                waiting @ State::Waiting(..) => this.state = waiting,
                 State::Failed(e) => {
                     let e = e.unwrap_or_else(|| Error::client("the request failed"));
                     return Poll::Ready(Err(this.name.attach(e)));
