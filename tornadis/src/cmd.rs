@@ -131,7 +131,7 @@ impl Cmd {
         }
         // `$`, at most 20 digits, CRLF, the bytes, CRLF.
         self.body.reserve(bytes.len() + 25);
-        put_len_line(&mut self.body, b'$', bytes.len());
+        crate::resp::header(b'$', bytes.len(), &mut self.body);
         self.body.put_slice(bytes);
         self.body.put_slice(b"\r\n");
         self.argc += 1;
@@ -252,31 +252,13 @@ impl Cmd {
     pub fn write_to(&self, out: &mut BytesMut) {
         // `*`, at most 20 digits, CRLF, the arguments.
         out.reserve(self.body.len() + 23);
-        put_len_line(out, b'*', self.argc);
+        crate::resp::header(b'*', self.argc, out);
         out.put_slice(&self.body);
     }
 
     /// The number of bytes [`write_to`](Cmd::write_to) writes, roughly (for buffer sizing).
     pub fn encoded_len(&self) -> usize {
         self.body.len() + 24
-    }
-}
-
-/// Appends the RESP length line `<marker><n>\r\n`; the lengths of most
-/// arguments and argument counts (under 100) in one fixed-size copy.
-#[inline]
-fn put_len_line(out: &mut BytesMut, marker: u8, n: usize) {
-    // Both digits are below 10, so the casts cannot truncate.
-    if n < 10 {
-        out.put_slice(&[marker, b'0' + n as u8, b'\r', b'\n']);
-    } else if n < 100 {
-        let (tens, ones) = ((n / 10) as u8, (n % 10) as u8);
-        out.put_slice(&[marker, b'0' + tens, b'0' + ones, b'\r', b'\n']);
-    } else {
-        let mut digits = itoa::Buffer::new();
-        out.put_u8(marker);
-        out.put_slice(digits.format(n).as_bytes());
-        out.put_slice(b"\r\n");
     }
 }
 

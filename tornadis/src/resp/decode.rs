@@ -161,7 +161,8 @@ impl Decoder {
     /// `None`, with `buf` untouched, for anything else.
     fn scalar(&self, buf: &mut BytesMut) -> Option<Value> {
         let limits = &self.limits;
-        let (text, end) = match *buf.first()? {
+        let ty = *buf.first()?;
+        let (text, end) = match ty {
             b'+' => {
                 // Searched no further than a line the passes accept.
                 let until = buf.len().min(1 + SHORT_LINE.min(limits.max_bulk_len));
@@ -199,10 +200,10 @@ impl Decoder {
             return None;
         }
         let frame = buf.split_to(end).freeze();
-        Some(match (text, frame.first()) {
-            (Some(text), Some(b'+')) => Value::SimpleString(frame.slice(text)),
-            (Some(text), _) => Value::Bulk(frame.slice(text)),
-            (None, _) => Value::Nil,
+        Some(match text {
+            Some(text) if ty == b'+' => Value::SimpleString(frame.slice(text)),
+            Some(text) => Value::Bulk(frame.slice(text)),
+            None => Value::Nil,
         })
     }
 

@@ -126,10 +126,22 @@ fn encode(value: &Value, out: &mut BytesMut, proto: Protocol) {
     }
 }
 
-fn header(ty: u8, n: usize, out: &mut BytesMut) {
-    out.put_u8(ty);
-    out.put_slice(itoa::Buffer::new().format(n).as_bytes());
-    out.put_slice(b"\r\n");
+/// Appends the RESP length line `<ty><n>\r\n` (of a bulk string, an
+/// aggregate, a command's arguments); most lengths (under 100) in one
+/// fixed-size copy.
+#[inline]
+pub(crate) fn header(ty: u8, n: usize, out: &mut BytesMut) {
+    // Both digits are below 10, so the casts cannot truncate.
+    if n < 10 {
+        out.put_slice(&[ty, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        let (tens, ones) = ((n / 10) as u8, (n % 10) as u8);
+        out.put_slice(&[ty, b'0' + tens, b'0' + ones, b'\r', b'\n']);
+    } else {
+        out.put_u8(ty);
+        out.put_slice(itoa::Buffer::new().format(n).as_bytes());
+        out.put_slice(b"\r\n");
+    }
 }
 
 fn line(ty: u8, text: &[u8], out: &mut BytesMut) {

@@ -19,5 +19,6 @@ mod value;
 mod proptests;
 
 pub use decode::{Decoder, DecoderLimits};
+pub(crate) use encode::header;
 pub use encode::{encode_value, encode_value_resp2};
 pub use value::{ServerError, Value};
