@@ -87,8 +87,9 @@ OPTIONS:
                           valgrind is on PATH)
     --no-memory           skip the memory figures (tornadis concurrent-64 run 10 times,
                           peak RSS of each client on concurrent-512)
-    --no-reference        skip `redis-benchmark -c 1 -P <len>`, the C reference run after
-                          each repetition of `pipeline` (REDIS_BENCHMARK or PATH)
+    --no-reference        skip the C reference runs (REDIS_BENCHMARK or PATH) after each
+                          repetition of `pipeline` (`redis-benchmark -c 1 -P <len>`) and
+                          of `pool` (`redis-benchmark -c <connections> -P 1`)
     --update-readme       write the table into benches/README.md and the chart into
                           benches/results/ops.svg (a full run always writes the chart)
     -h, --help            this text

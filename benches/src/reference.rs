@@ -1,10 +1,15 @@
-//! The C reference for the `pipeline` workload: `redis-benchmark -P <len>`
-//! on one connection (`-c 1`), SET and GET of values of the workload's size
-//! and as many commands as one `pipeline` run, against the same server, run
-//! once per repetition right after the clients' `pipeline` runs.
+//! The C references, `redis-benchmark` against the same server, run once per
+//! repetition right after the clients' runs of a workload:
 //!
-//! It tells how close a client's pipeline comes to what the server itself
-//! can take on one connection: the target is ≥ 95% of it.
+//! - beside `pipeline`: `-c 1 -P <len>`, one connection with one pipeline in
+//!   flight, SET and GET of values of the workload's size and as many
+//!   commands as one `pipeline` run. It tells how close a client's pipeline
+//!   comes to what the server itself can take on one connection: the target
+//!   is ≥ 95% of it.
+//! - beside `pool`: `-c <connections> -P 1`, as many connections as the pool
+//!   holds, each with one request at a time: what an exclusive pool (one
+//!   user per connection, as `ClientPool` and deadpool-redis lend them)
+//!   could reach if the client cost nothing.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -52,9 +57,30 @@ pub fn binary() -> Result<PathBuf, String> {
 /// workload's sizes.
 pub fn run(bin: &PathBuf, host: &str, port: u16, sizes: &Sizes) -> Result<Reference, String> {
     let commands = sizes.pipeline_len * sizes.pipeline_batches;
+    run_shape(bin, host, port, sizes, 1, sizes.pipeline_len, commands)
+}
+
+/// Runs `redis-benchmark` once against `host:port` with the `pool`
+/// workload's shape: one connection per pooled connection, one request at a
+/// time on each.
+pub fn run_pool(bin: &PathBuf, host: &str, port: u16, sizes: &Sizes) -> Result<Reference, String> {
+    let commands = sizes.pool_tasks * sizes.ops_per_task;
+    run_shape(bin, host, port, sizes, sizes.pool_connections, 1, commands)
+}
+
+fn run_shape(
+    bin: &PathBuf,
+    host: &str,
+    port: u16,
+    sizes: &Sizes,
+    connections: usize,
+    pipeline: usize,
+    commands: usize,
+) -> Result<Reference, String> {
     let out = Command::new(bin)
-        .args(["-h", host, "-p", &port.to_string(), "-c", "1"])
-        .args(["-P", &sizes.pipeline_len.to_string()])
+        .args(["-h", host, "-p", &port.to_string()])
+        .args(["-c", &connections.to_string()])
+        .args(["-P", &pipeline.to_string()])
         .args(["-n", &commands.to_string()])
         .args(["-d", &sizes.value_len.to_string()])
         .args(["-t", "set,get", "--csv"])
@@ -120,6 +146,35 @@ pub fn table(references: &[Reference], clients: &[&Summary]) -> String {
             s.peer,
             crate::report::human(s.ops.median),
             share * 100.0
+        );
+    }
+    out
+}
+
+/// The Markdown section comparing each client's `pool` (GETs) with the
+/// reference's GET rate on as many connections, one request at a time each.
+pub fn pool_table(references: &[Reference], clients: &[&Summary], connections: usize) -> String {
+    let Some(get) = Spread::of(references.iter().map(|r| r.get)) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\n`redis-benchmark -c {connections} -P 1` (C, {connections} connections with one request \
+         at a time each, the same server, {} runs): GET {} ({}–{}). That is the most an exclusive \
+         pool of {connections} connections (one user per connection) can reach with a client that \
+         costs nothing; redis-rs and fred pipeline many tasks' requests on each connection.\n\n\
+         | client | pool ops/s | ÷ redis-benchmark GET |\n|---|---|---|\n",
+        references.len(),
+        crate::report::human(get.median),
+        crate::report::human(get.min),
+        crate::report::human(get.max),
+    );
+    for s in clients {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0}% |",
+            s.peer,
+            crate::report::human(s.ops.median),
+            s.ops.median / get.median * 100.0
         );
     }
     out

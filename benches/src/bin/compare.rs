@@ -180,11 +180,13 @@ fn timed(
     let mut failures = String::new();
     // The C reference beside `pipeline`: a missing binary stops the run
     // before anything is measured, rather than leaving the row out.
-    let reference = match opts.reference && opts.workloads.contains(&Workload::Pipeline) {
+    let referenced = [Workload::Pipeline, Workload::Pool];
+    let reference = match opts.reference && opts.workloads.iter().any(|w| referenced.contains(w)) {
         true => Some(reference::binary()?),
         false => None,
     };
     let mut references = Vec::new();
+    let mut pool_references = Vec::new();
     for &workload in &opts.workloads {
         for rep in 0..opts.reps {
             for &peer in opts.peers.iter().filter(|p| p.runs(workload)) {
@@ -225,6 +227,15 @@ fn timed(
                 );
                 references.push(r);
             }
+            if let (Workload::Pool, Some(bin)) = (workload, &reference) {
+                let r = reference::run_pool(bin, &target.host, target.port, &opts.sizes)?;
+                eprintln!(
+                    "{workload:>15} redis-benchmark #{rep}: GET {:>9} ops/s (C, -c {} -P 1)",
+                    report::human(r.get),
+                    opts.sizes.pool_connections
+                );
+                pool_references.push(r);
+            }
         }
     }
 
@@ -252,6 +263,15 @@ fn timed(
         .filter(|s| s.workload == Workload::Pipeline)
         .collect();
     md.push_str(&reference::table(&references, &pipelines));
+    let pools: Vec<&report::Summary> = summaries
+        .iter()
+        .filter(|s| s.workload == Workload::Pool)
+        .collect();
+    md.push_str(&reference::pool_table(
+        &pool_references,
+        &pools,
+        opts.sizes.pool_connections,
+    ));
     md.push_str(&failures);
     md.push_str(&memory);
 
