@@ -37,11 +37,30 @@ pub struct Cmd {
     error: Option<Error>,
     info: Option<&'static CommandInfo>,
     /// Options or reply shapes of a typed method that not every server has.
-    needs: Vec<&'static Requirement>,
+    /// Boxed: most commands have none, and a small command is cheaper to move.
+    needs: Needs,
     /// Built by a typed method ([`Cmd::for_command`]): checked against the
     /// server before sending. Raw commands never are, even once their
     /// metadata is attached for routing.
     typed: bool,
+}
+
+/// The requirements a command records, without room in the command when it
+/// has none (most commands).
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Needs(Option<Box<Vec<&'static Requirement>>>);
+
+impl Needs {
+    fn as_slice(&self) -> &[&'static Requirement] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    fn add(&mut self, need: &'static Requirement) {
+        let list = self.0.get_or_insert_with(Default::default);
+        if !list.contains(&need) {
+            list.push(need);
+        }
+    }
 }
 
 /// The largest argument the server accepts by default (`proto-max-bulk-len`, 512 MB).
@@ -55,7 +74,7 @@ impl Cmd {
             argc: 0,
             error: None,
             info: None,
-            needs: Vec::new(),
+            needs: Needs::default(),
             typed: false,
         }
     }
@@ -67,7 +86,7 @@ impl Cmd {
             argc: 0,
             error: None,
             info: None,
-            needs: Vec::new(),
+            needs: Needs::default(),
             typed: false,
         }
     }
@@ -145,7 +164,9 @@ impl Cmd {
         if let Some(e) = &other.error {
             self.fail(e.clone());
         }
-        self.needs.extend_from_slice(&other.needs);
+        for &need in other.needs.as_slice() {
+            self.require(need);
+        }
         self
     }
 
@@ -154,15 +175,13 @@ impl Cmd {
     /// own [`availability`](CommandInfo::availability), against the server it
     /// is connected to before sending. Used by the generated typed methods.
     pub fn require(&mut self, need: &'static Requirement) -> &mut Self {
-        if !self.needs.contains(&need) {
-            self.needs.push(need);
-        }
+        self.needs.add(need);
         self
     }
 
     /// What this command needs beyond its command (see [`require`](Cmd::require)).
     pub fn requirements(&self) -> &[&'static Requirement] {
-        &self.needs
+        self.needs.as_slice()
     }
 
     /// Checks that `server` has the command and everything it sends: the
@@ -178,7 +197,7 @@ impl Cmd {
     pub(crate) fn gate(&self) -> Option<Gate> {
         self.info.filter(|_| self.typed).map(|info| Gate {
             info,
-            needs: self.needs.clone(),
+            needs: self.needs.as_slice().to_vec(),
         })
     }
 
@@ -188,7 +207,9 @@ impl Cmd {
         self.argc = 0;
         self.error = None;
         self.info = None;
-        self.needs.clear();
+        if let Some(list) = &mut self.needs.0 {
+            list.clear();
+        }
         self.typed = false;
     }
 

@@ -342,3 +342,18 @@ impl<R: FromValue> Future for Request<'_, R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Futures are moved as they are built, awaited and polled: at 128 bytes
+    /// or less a move is a few register copies rather than a `memcpy` call.
+    /// Without the observability features an operation holds nothing.
+    #[test]
+    #[cfg(not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")))]
+    fn a_request_is_small_enough_to_move_inline() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<crate::observe::Operation>(), 0);
+        let request = size_of::<super::Request<'static, crate::Value>>();
+        assert!(request <= 128, "a Request is {request} bytes");
+    }
+}

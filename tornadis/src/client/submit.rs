@@ -53,8 +53,9 @@ pub(crate) struct Submitted {
     /// `None` while a blocking command waits for a side connection.
     rx: Option<oneshot::Receiver<Result<Value>>>,
     queued: Option<Box<Queued>>,
-    /// The side connection a blocking command runs on.
-    lease: Option<SideLease>,
+    /// The side connection a blocking command runs on (boxed: most requests
+    /// have none, and a small request is cheaper to move).
+    lease: Option<Box<SideLease>>,
     /// For blocking commands with a read timeout: the command's own timeout plus the read timeout.
     deadline: Option<Pin<Box<Sleep>>>,
     /// When the command was queued (for the latency histogram).
@@ -298,7 +299,7 @@ impl Client {
         Ok(Submitted {
             rx: Some(rx),
             queued: None,
-            lease: Some(lease),
+            lease: Some(Box::new(lease)),
             deadline,
             started: Instant::now(),
         })

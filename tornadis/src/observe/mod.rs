@@ -69,6 +69,10 @@ pub(crate) fn namespace_label(db: i64) -> Cow<'static, str> {
 
 /// `error.type`: the server's error prefix (`WRONGTYPE`), else the kind of
 /// failure on our side (`timeout`, `connection`, ...).
+#[cfg_attr(
+    not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")),
+    allow(dead_code)
+)]
 pub(crate) fn error_type(error: &Error) -> &str {
     match error.code() {
         Some(code) => code,
@@ -77,6 +81,10 @@ pub(crate) fn error_type(error: &Error) -> &str {
 }
 
 /// The low-cardinality name of an error kind.
+#[cfg_attr(
+    not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")),
+    allow(dead_code)
+)]
 pub(crate) fn kind_label(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Connection => "connection",
@@ -129,9 +137,19 @@ pub(crate) struct OperationLabels<'a> {
     pub(crate) status_code: Option<&'a str>,
 }
 
-/// One operation (a command, a pipeline or a transaction) being timed and traced.
+/// One operation (a command, a pipeline or a transaction) being timed and
+/// traced. Without the `tracing`, `metrics` and `opentelemetry` features it
+/// holds nothing (it is zero-sized), so a request carries no room for it.
 #[derive(Debug)]
 pub(crate) struct Operation {
+    #[cfg(any(feature = "tracing", feature = "metrics", feature = "opentelemetry"))]
+    live: Live,
+}
+
+/// What a recorded operation keeps until it ends.
+#[cfg(any(feature = "tracing", feature = "metrics", feature = "opentelemetry"))]
+#[derive(Debug)]
+struct Live {
     /// `db.operation.name`: `GET`, `CLIENT KILL`, `PIPELINE GET`, `MULTI`.
     name: Cow<'static, str>,
     #[cfg(feature = "tracing")]
@@ -142,21 +160,26 @@ pub(crate) struct Operation {
 impl Operation {
     /// A single command, about to be sent on a connection whose peer is `peer`.
     pub(crate) fn command(config: &Config, peer: &Peer, cmd: &Cmd) -> Operation {
-        if !ENABLED {
-            return Operation::nothing();
+        let _ = (config, peer, cmd);
+        #[cfg(any(feature = "tracing", feature = "metrics", feature = "opentelemetry"))]
+        {
+            let info = crate::client::routing::info_of(cmd);
+            let name = match info {
+                Some(info) => Cow::Borrowed(info.name),
+                None => Cow::Owned(cmd.name()),
+            };
+            let _ = info;
+            Operation {
+                live: Live {
+                    #[cfg(feature = "tracing")]
+                    span: span::command(config, peer.system(), &name, info, cmd),
+                    name,
+                    started: METRICS.then(std::time::Instant::now),
+                },
+            }
         }
-        let info = crate::client::routing::info_of(cmd);
-        let name = match info {
-            Some(info) => Cow::Borrowed(info.name),
-            None => Cow::Owned(cmd.name()),
-        };
-        let _ = (config, peer, info);
-        Operation {
-            #[cfg(feature = "tracing")]
-            span: span::command(config, peer.system(), &name, info, cmd),
-            name,
-            started: METRICS.then(std::time::Instant::now),
-        }
+        #[cfg(not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")))]
+        Operation {}
     }
 
     /// A pipeline or a transaction of `size` commands, named `name`
@@ -168,53 +191,53 @@ impl Operation {
         size: usize,
         encoded: &[&[u8]],
     ) -> Operation {
-        let _ = (config, peer, size, encoded);
-        if !ENABLED {
-            return Operation::nothing();
+        let _ = (config, peer, &name, size, encoded);
+        #[cfg(any(feature = "tracing", feature = "metrics", feature = "opentelemetry"))]
+        {
+            Operation {
+                live: Live {
+                    #[cfg(feature = "tracing")]
+                    span: span::batch(config, peer.system(), &name, size, encoded),
+                    name: Cow::Owned(name),
+                    started: METRICS.then(std::time::Instant::now),
+                },
+            }
         }
-        Operation {
-            #[cfg(feature = "tracing")]
-            span: span::batch(config, peer.system(), &name, size, encoded),
-            name: Cow::Owned(name),
-            started: METRICS.then(std::time::Instant::now),
-        }
-    }
-
-    /// An operation that records nothing (no feature is on).
-    fn nothing() -> Operation {
-        Operation {
-            name: Cow::Borrowed(""),
-            #[cfg(feature = "tracing")]
-            span: tracing::Span::none(),
-            started: None,
-        }
+        #[cfg(not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")))]
+        Operation {}
     }
 
     /// The operation ended, with `error` if it failed; `peer` is the
     /// connection that answered.
     pub(crate) fn finish(self, config: &Config, peer: &Peer, error: Option<&Error>) {
-        if !ENABLED {
-            return;
-        }
-        let info = peer.get();
-        #[cfg(feature = "tracing")]
-        span::finish(&self.span, info.as_ref(), error);
-        if let Some(started) = self.started {
-            let (address, port) = server_of(config);
-            let labels = OperationLabels {
-                system: info.map(|i| i.system).unwrap_or_default().as_str(),
-                operation: &self.name,
-                namespace: config.db,
-                server_address: &address,
-                server_port: port,
-                error_type: error.map(error_type),
-                status_code: error.and_then(Error::code),
-            };
-            operation_done(config, &labels, started.elapsed());
+        let _ = (config, peer, error);
+        #[cfg(any(feature = "tracing", feature = "metrics", feature = "opentelemetry"))]
+        {
+            let live = self.live;
+            let info = peer.get();
+            #[cfg(feature = "tracing")]
+            span::finish(&live.span, info.as_ref(), error);
+            if let Some(started) = live.started {
+                let (address, port) = server_of(config);
+                let labels = OperationLabels {
+                    system: info.map(|i| i.system).unwrap_or_default().as_str(),
+                    operation: &live.name,
+                    namespace: config.db,
+                    server_address: &address,
+                    server_port: port,
+                    error_type: error.map(error_type),
+                    status_code: error.and_then(Error::code),
+                };
+                operation_done(config, &labels, started.elapsed());
+            }
         }
     }
 }
 
+#[cfg_attr(
+    not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")),
+    allow(dead_code)
+)]
 fn operation_done(config: &Config, labels: &OperationLabels<'_>, elapsed: Duration) {
     let _ = (config, labels, elapsed);
     #[cfg(feature = "metrics")]

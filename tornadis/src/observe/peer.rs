@@ -20,6 +20,10 @@ pub(crate) enum System {
 
 impl System {
     /// The `db.system.name` value.
+    #[cfg_attr(
+        not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")),
+        allow(dead_code)
+    )]
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             System::Redis => "redis",
@@ -99,6 +103,10 @@ impl Peer {
     }
 
     /// The last connection's peer, if any connection was made.
+    #[cfg_attr(
+        not(any(feature = "tracing", feature = "metrics", feature = "opentelemetry")),
+        allow(dead_code)
+    )]
     pub(crate) fn get(&self) -> Option<PeerInfo> {
         self.current
             .lock()
