@@ -384,8 +384,20 @@ impl<'a> Iterator for ArgIter<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         // Format is always `$<len>\r\n<bytes>\r\n`, written by `arg_bytes`.
         let rest = self.rest.strip_prefix(b"$")?;
-        let nl = rest.iter().position(|&b| b == b'\r')?;
-        let len: usize = std::str::from_utf8(&rest[..nl]).ok()?.parse().ok()?;
+        // The digits read in place: no UTF-8 check and no `str` parse for
+        // a length this code wrote itself.
+        let mut len = 0usize;
+        let mut nl = 0;
+        loop {
+            match *rest.get(nl)? {
+                b'\r' if nl > 0 => break,
+                d @ b'0'..=b'9' => {
+                    len = len.checked_mul(10)?.checked_add(usize::from(d - b'0'))?;
+                }
+                _ => return None,
+            }
+            nl += 1;
+        }
         let start = nl + 2;
         let arg = rest.get(start..start + len)?;
         self.rest = rest.get(start + len + 2..).unwrap_or(&[]);
@@ -406,6 +418,24 @@ mod tests {
             out.extend_from_slice(b"\r\n");
         }
         out
+    }
+
+    #[test]
+    fn arguments_with_a_bad_length_line_end_the_iteration() {
+        let args = |bytes: &'static [u8]| ArgIter { rest: bytes }.collect::<Vec<_>>();
+        assert_eq!(args(b"$3\r\nGET\r\n$1\r\nk\r\n"), [&b"GET"[..], b"k"]);
+        assert_eq!(args(b"$0\r\n\r\n"), [&b""[..]]);
+        for bad in [
+            &b"$\r\nGET\r\n"[..],
+            b"$+3\r\nGET\r\n",
+            b"$3x\r\nGET\r\n",
+            b"$-1\r\n",
+            b"$99999999999999999999999\r\nGET\r\n",
+            b"$3",
+            b"$9\r\nGET\r\n",
+        ] {
+            assert!(args(bad).is_empty(), "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]
