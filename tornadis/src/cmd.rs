@@ -47,7 +47,9 @@ pub struct Cmd {
 
 /// The requirements a command records, without room in the command when it
 /// has none (most commands).
+/// Boxed for a one-word `None` (a `Vec` alone takes three).
 #[derive(Clone, Default, PartialEq, Eq)]
+#[allow(clippy::box_collection)]
 struct Needs(Option<Box<Vec<&'static Requirement>>>);
 
 impl Needs {

@@ -336,7 +336,7 @@ impl<'a> Io<'a> {
         self.yielded = false;
         self.last_batch = st.slots.len();
         std::mem::swap(&mut st.out, &mut self.wbuf);
-        if st.slots.iter().any(|s| s.blocking.is_some()) {
+        if st.slots.iter().any(|s| s.blocking().is_some()) {
             // A blocking command lengthens the wait: arm the timer anew.
             self.timer = None;
         }
@@ -488,7 +488,7 @@ fn read_deadline(shared: &Shared, inflight: &VecDeque<Slot>) -> Option<std::time
         return Some(timeout);
     }
     let mut longest = std::time::Duration::ZERO;
-    for mark in inflight.iter().filter_map(|s| s.blocking.as_ref()) {
+    for mark in inflight.iter().filter_map(Slot::blocking) {
         longest = longest.max(mark.wait?);
     }
     Some(timeout.saturating_add(longest))

@@ -416,13 +416,13 @@ impl Client {
         }
         let mut slot = Slot::single(permit, None);
         if route.blocks() {
-            slot.blocking = Some(shared::BlockingMark::new(
+            slot.set_blocking(shared::BlockingMark::new(
                 &self.shared().blocking,
                 route.wait(),
             ));
         }
         if let routing::Route::Dedicated(crate::command_info::StateChange::TransactionEnd) = route {
-            slot.ends = Some(self.shared().transaction_end());
+            slot.set_end(self.shared().transaction_end());
         } else if let routing::Route::Dedicated(change) = route {
             // Marked before it can be sent, so that a connection lost from
             // here on counts as losing this state.
@@ -476,10 +476,10 @@ impl Client {
         let shared = self.shared();
         let mut slot = Slot::collect(permit, tx, replies);
         if ends_transaction && shared.exclusive {
-            slot.ends = Some(shared.transaction_end());
+            slot.set_end(shared.transaction_end());
         }
         if let Some(wait) = blocking {
-            slot.blocking = Some(shared::BlockingMark::new(&shared.blocking, wait));
+            slot.set_blocking(shared::BlockingMark::new(&shared.blocking, wait));
         }
         let pushed = shared.lock().push_encoded(&shared.config, pieces, slot);
         self.after_push(pushed)?;

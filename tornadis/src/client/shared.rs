@@ -20,29 +20,39 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::resp::Value;
 
-/// Where a reply goes.
+/// Where a reply goes. Kept small (what only pipelines, blocking commands
+/// and transaction ends need is boxed): every request's slot is moved into
+/// the queue, to the driver's in-flight list and out again.
 #[derive(Debug)]
 pub(crate) struct Slot {
     /// `None` when nobody waits for the reply (fire and forget): it is read and dropped.
     pub(crate) tx: Option<oneshot::Sender<Result<Value>>>,
-    /// How many replies make up this request (1, or the length of a pipeline).
-    pub(crate) replies: usize,
-    /// Collect the replies into an array (a pipeline, even of one command).
-    pub(crate) collect: bool,
-    /// Replies collected so far for a multi-reply request.
-    pub(crate) acc: Vec<Value>,
+    /// For a pipeline (even of one command): its replies, collected into an array.
+    collect: Option<Box<Collect>>,
     /// For a cacheable command sent with the client cache on: stores its reply.
-    /// Boxed: most slots have none, and a small slot is cheaper to move into
-    /// and out of the queues on every request.
     pub(crate) cache: Option<Box<super::cache::Ticket>>,
-    /// For a blocking command on a dedicated connection: counted while it waits.
-    pub(crate) blocking: Option<BlockingMark>,
-    /// For a command that ends a transaction (EXEC, DISCARD, UNWATCH, an
-    /// atomic pipeline): its answer clears the connection's transaction state.
-    pub(crate) ends: Option<StateEnd>,
+    /// What a blocking command or a transaction's end needs.
+    rare: Option<Box<Rare>>,
     /// The request's place among the pending requests: given back when the
     /// slot goes, whether answered, failed or dropped with its driver.
     _permit: Permit,
+}
+
+/// The replies of a pipeline, collected until all have come.
+#[derive(Debug)]
+struct Collect {
+    /// How many replies make up the request.
+    replies: usize,
+    acc: Vec<Value>,
+}
+
+#[derive(Debug, Default)]
+struct Rare {
+    /// For a blocking command on a dedicated connection: counted while it waits.
+    blocking: Option<BlockingMark>,
+    /// For a command that ends a transaction (EXEC, DISCARD, UNWATCH, an
+    /// atomic pipeline): its answer clears the connection's transaction state.
+    ends: Option<StateEnd>,
 }
 
 /// The connection-state changes recorded on a dedicated connection: the
@@ -143,12 +153,9 @@ impl Slot {
         Slot {
             _permit: permit,
             tx,
-            replies: 1,
-            collect: false,
-            acc: Vec::new(),
+            collect: None,
             cache: None,
-            blocking: None,
-            ends: None,
+            rare: None,
         }
     }
 
@@ -159,21 +166,37 @@ impl Slot {
         replies: usize,
     ) -> Self {
         Slot {
-            _permit: permit,
-            tx: Some(tx),
-            replies,
-            collect: true,
-            acc: Vec::new(),
-            cache: None,
-            blocking: None,
-            ends: None,
+            collect: Some(Box::new(Collect {
+                replies,
+                acc: Vec::new(),
+            })),
+            ..Slot::single(permit, Some(tx))
         }
+    }
+
+    /// Counts the request as a blocking command in flight until its slot goes.
+    pub(crate) fn set_blocking(&mut self, mark: BlockingMark) {
+        self.rare.get_or_insert_with(Default::default).blocking = Some(mark);
+    }
+
+    /// Clears the transaction state when the request is answered (see [`StateEnd`]).
+    pub(crate) fn set_end(&mut self, end: StateEnd) {
+        self.rare.get_or_insert_with(Default::default).ends = Some(end);
+    }
+
+    /// The mark of a blocking command in flight, if this is one.
+    pub(crate) fn blocking(&self) -> Option<&BlockingMark> {
+        self.rare.as_ref().and_then(|r| r.blocking.as_ref())
+    }
+
+    fn take_end(&mut self) -> Option<StateEnd> {
+        self.rare.as_mut().and_then(|r| r.ends.take())
     }
 
     /// Feeds one reply; returns true when the slot is complete (and answered).
     pub(crate) fn feed(&mut self, value: Value) -> bool {
-        if !self.collect {
-            if let Some(end) = self.ends.take() {
+        let Some(collect) = &mut self.collect else {
+            if let Some(end) = self.take_end() {
                 end.answered(&value);
             }
             if let Some(ticket) = self.cache.take() {
@@ -184,22 +207,23 @@ impl Slot {
                 let _ = tx.send(Ok(value));
             }
             return true;
+        };
+        if collect.acc.capacity() == 0 {
+            collect.acc.reserve_exact(collect.replies);
         }
-        if self.acc.capacity() == 0 {
-            self.acc.reserve_exact(self.replies);
+        collect.acc.push(value);
+        if collect.acc.len() < collect.replies {
+            return false;
         }
-        self.acc.push(value);
-        if self.acc.len() == self.replies {
-            if let (Some(end), Some(last)) = (self.ends.take(), self.acc.last()) {
-                // An atomic pipeline: EXEC's answer ends the transaction.
-                end.answered(last);
-            }
-            if let Some(tx) = self.tx.take() {
-                let _ = tx.send(Ok(Value::Array(std::mem::take(&mut self.acc))));
-            }
-            return true;
+        let acc = std::mem::take(&mut collect.acc);
+        if let (Some(end), Some(last)) = (self.take_end(), acc.last()) {
+            // An atomic pipeline: EXEC's answer ends the transaction.
+            end.answered(last);
         }
-        false
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(Ok(Value::Array(acc)));
+        }
+        true
     }
 
     /// The request's place, once its slot is done with (answered).

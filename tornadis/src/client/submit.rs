@@ -216,7 +216,7 @@ impl Client {
                 // Its answer clears the transaction state (unless a state
                 // change was sent after it).
                 let mut slot = Slot::single(permit, None);
-                slot.ends = Some(shared.transaction_end());
+                slot.set_end(shared.transaction_end());
                 Ok(Submitted::sent(self.enqueue_slot(cmd, slot)?))
             }
             Route::Dedicated(change) => {
@@ -229,7 +229,7 @@ impl Client {
                 // On a dedicated connection: it blocks its one user only, and
                 // is counted so that the connection is not reused meanwhile.
                 let mut slot = Slot::single(permit, None);
-                slot.blocking = Some(BlockingMark::new(&shared.blocking, route.wait()));
+                slot.set_blocking(BlockingMark::new(&shared.blocking, route.wait()));
                 Ok(Submitted::sent(self.enqueue_slot(cmd, slot)?))
             }
             Route::Any => {

@@ -100,6 +100,7 @@ impl FromValue for Value {
 // Helpers shared by the impls and the serde deserializer.
 
 /// Skips attributes and turns an error reply into a server error.
+#[inline]
 pub(crate) fn reply(mut value: Value) -> Result<Value, Error> {
     loop {
         match value {
@@ -154,6 +155,7 @@ fn push_last_segment(out: &mut String, path: &str) {
 
 /// The text of a string-like reply (bulk, simple, verbatim), or of a number
 /// rendered in decimal; `Err` gives the value back for other shapes.
+#[inline]
 pub(crate) fn text_bytes(value: Value) -> Result<Bytes, Value> {
     match value {
         Value::Bulk(b) | Value::SimpleString(b) | Value::BigNumber(b) => Ok(b),
@@ -364,6 +366,7 @@ impl FromValue for String {
 /// Accepts a bulk, simple or verbatim string without copying it, and renders
 /// integers, big numbers and doubles in decimal.
 impl FromValue for Bytes {
+    #[inline]
     fn from_value(value: Value) -> Result<Self, Error> {
         text_bytes(reply(value)?).map_err(|other| unexpected("Bytes", "a string", &other))
     }
