@@ -195,9 +195,14 @@ impl Cmd {
         }
     }
 
-    /// What a server must have to run this command, for a typed command.
+    /// What a server must have to run this command, for a typed command
+    /// (`None` too when every server has it all).
     pub(crate) fn gate(&self) -> Option<Gate> {
-        self.info.filter(|_| self.typed).map(|info| Gate {
+        let info = self.info.filter(|_| self.typed)?;
+        if info.availability.everywhere() && self.needs.as_slice().is_empty() {
+            return None;
+        }
+        Some(Gate {
             info,
             needs: self.needs.as_slice().to_vec(),
         })

@@ -177,6 +177,13 @@ impl Availability {
         };
         first.is_some_and(|v| server.version >= v)
     }
+
+    /// True when every server has it: Redis since 1.0 and every Valkey
+    /// (most commands), so that no server needs checking.
+    pub(crate) fn everywhere(&self) -> bool {
+        self.redis.is_some_and(|v| v <= Version::new(1, 0, 0))
+            && self.valkey.is_some_and(|v| v <= VALKEY_FIRST)
+    }
 }
 
 impl fmt::Display for Availability {

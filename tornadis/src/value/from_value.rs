@@ -100,8 +100,11 @@ impl FromValue for Value {
 // Helpers shared by the impls and the serde deserializer.
 
 /// Skips attributes and turns an error reply into a server error.
-#[inline]
+#[inline(always)]
 pub(crate) fn reply(mut value: Value) -> Result<Value, Error> {
+    if !matches!(value, Value::Attribute { .. } | Value::Error(_)) {
+        return Ok(value);
+    }
     loop {
         match value {
             Value::Attribute { value: inner, .. } => value = *inner,
