@@ -70,7 +70,7 @@ OPTIONS:
     --quick               about a tenth of the operations (env BENCH_QUICK=1)
     --reps N              repetitions of each workload per client, default 3 (env BENCH_REPS)
     --workloads LIST      comma-separated: seq, seq-tcp, seq-unix, concurrent,
-                          concurrent-64, concurrent-512, pipeline, pool, large
+                          concurrent-64, concurrent-512, pipeline, pipeline-get, pool, large
                           (env BENCH_WORKLOADS; default all)
     --clients LIST        comma-separated: tornadis, redis-rs, fred, deadpool-redis (`pool`
                           only) (env BENCH_CLIENTS; default all)
@@ -88,7 +88,7 @@ OPTIONS:
     --no-memory           skip the memory figures (tornadis concurrent-64 run 10 times,
                           peak RSS of each client on concurrent-512)
     --no-reference        skip the C reference runs (REDIS_BENCHMARK or PATH) after each
-                          repetition of `pipeline` (`redis-benchmark -c 1 -P <len>`) and
+                          repetition of `pipeline`/`pipeline-get` (`redis-benchmark -c 1 -P <len>`) and
                           of `pool` (`redis-benchmark -c <connections> -P 1`)
     --update-readme       write the table into benches/README.md and the chart into
                           benches/results/ops.svg (a full run always writes the chart)
@@ -118,7 +118,7 @@ pub struct Options {
     pub instructions: Instructions,
     /// Whether to run the RSS check.
     pub memory: bool,
-    /// Whether to run `redis-benchmark` beside the `pipeline` workload.
+    /// Whether to run `redis-benchmark` beside the `pipeline` and `pool` workloads.
     pub reference: bool,
     /// Whether to rewrite the results section of `benches/README.md`.
     pub update_readme: bool,

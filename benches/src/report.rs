@@ -131,7 +131,7 @@ pub fn target(workload: Workload) -> Target {
             min_speed: 1.0,
             max_cpu: None,
         },
-        Workload::Pipeline => Target {
+        Workload::Pipeline | Workload::PipelineGet => Target {
             against: Some(Peer::RedisRs),
             min_speed: 1.2,
             max_cpu: Some(0.6),

@@ -13,6 +13,8 @@ pub enum Workload {
     Concurrent(usize),
     /// Explicit pipelines of SETs.
     Pipeline,
+    /// Explicit pipelines of GETs of the loaded keys.
+    PipelineGet,
     /// Several connections shared by many tasks issuing GETs.
     Pool,
     /// GET of one large value, one at a time.
@@ -27,12 +29,13 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in the order they run and are reported.
-    pub const ALL: [Workload; 9] = [
+    pub const ALL: [Workload; 10] = [
         Workload::SeqTcp,
         Workload::SeqUnix,
         Workload::Concurrent(64),
         Workload::Concurrent(512),
         Workload::Pipeline,
+        Workload::PipelineGet,
         Workload::Pool,
         Workload::Large,
         Workload::ClusterOps,
@@ -46,6 +49,7 @@ impl Workload {
             Workload::SeqUnix => "seq-unix".into(),
             Workload::Concurrent(n) => format!("concurrent-{n}"),
             Workload::Pipeline => "pipeline".into(),
+            Workload::PipelineGet => "pipeline-get".into(),
             Workload::Pool => "pool".into(),
             Workload::Large => "large".into(),
             Workload::ClusterOps => format!("cluster-{CLUSTER_TASKS}"),

@@ -180,7 +180,7 @@ fn timed(
     let mut failures = String::new();
     // The C reference beside `pipeline`: a missing binary stops the run
     // before anything is measured, rather than leaving the row out.
-    let referenced = [Workload::Pipeline, Workload::Pool];
+    let referenced = [Workload::Pipeline, Workload::PipelineGet, Workload::Pool];
     let reference = match opts.reference && opts.workloads.iter().any(|w| referenced.contains(w)) {
         true => Some(reference::binary()?),
         false => None,
@@ -217,7 +217,11 @@ fn timed(
                     sample,
                 });
             }
-            if let (Workload::Pipeline, Some(bin)) = (workload, &reference) {
+            // One C run per repetition serves both pipeline workloads.
+            let pipeline_reference = workload == Workload::Pipeline
+                || (workload == Workload::PipelineGet
+                    && !opts.workloads.contains(&Workload::Pipeline));
+            if let (true, Some(bin)) = (pipeline_reference, &reference) {
                 let r = reference::run(bin, &target.host, target.port, &opts.sizes)?;
                 eprintln!(
                     "{workload:>15} redis-benchmark #{rep}: SET {:>9} GET {:>9} ops/s (C, -c 1 -P {})",
@@ -260,7 +264,7 @@ fn timed(
     md.push_str(&ratios_table(&summaries, &opts.workloads));
     let pipelines: Vec<&report::Summary> = summaries
         .iter()
-        .filter(|s| s.workload == Workload::Pipeline)
+        .filter(|s| matches!(s.workload, Workload::Pipeline | Workload::PipelineGet))
         .collect();
     md.push_str(&reference::table(&references, &pipelines));
     let pools: Vec<&report::Summary> = summaries

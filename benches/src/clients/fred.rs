@@ -51,7 +51,9 @@ pub async fn run(workload: Workload, t: &Target) -> Result<Sample, String> {
             let _ = pool.quit().await;
             out
         }
-        Workload::Pipeline => pipeline(client(tcp_config(t)?).await?, t).await,
+        Workload::Pipeline | Workload::PipelineGet => {
+            pipeline(client(tcp_config(t)?).await?, workload, t).await
+        }
         Workload::Large => large(client(tcp_config(t)?).await?, workload, t).await,
         Workload::ClusterOps | Workload::ClusterPipeline => super::cluster_elsewhere(workload),
     }
@@ -143,12 +145,23 @@ where
     })
 }
 
-async fn pipeline(c: Client, t: &Target) -> Result<Sample, String> {
+/// `pipeline` (SETs) or `pipeline-get` (GETs, each reply checked).
+async fn pipeline(c: Client, workload: Workload, t: &Target) -> Result<Sample, String> {
     let len = t.sizes.pipeline_len;
     let batch = |b: usize| {
         let c = &c;
         async move {
             let pipe = c.pipeline();
+            if workload == Workload::PipelineGet {
+                for i in 0..len {
+                    pipe.get::<(), _>(t.key(b * len + i)).await.map_err(fail)?;
+                }
+                let replies: Vec<Option<Bytes>> = pipe.all().await.map_err(fail)?;
+                check_replies(replies.len(), len)?;
+                return replies.iter().try_for_each(|r| {
+                    check_len(workload, r.as_ref().map(Bytes::len), t.value.len())
+                });
+            }
             for i in 0..len {
                 // Returns once the command is queued in the pipeline.
                 pipe.set::<(), _, _>(t.key(b * len + i), t.value.clone(), None, None, false)

@@ -52,7 +52,9 @@ pub async fn run(workload: Workload, t: &Target) -> Result<Sample, String> {
             }
             gets(RoundRobin::new(cons)?, t.sizes.pool_tasks, workload, t).await
         }
-        Workload::Pipeline => pipeline(connect_tcp(t).await?, t).await,
+        Workload::Pipeline | Workload::PipelineGet => {
+            pipeline(connect_tcp(t).await?, workload, t).await
+        }
         Workload::Large => large(connect_tcp(t).await?, workload, t).await,
         Workload::ClusterOps | Workload::ClusterPipeline => super::cluster_elsewhere(workload),
     }
@@ -158,27 +160,43 @@ async fn gets(
     })
 }
 
-async fn pipeline(mut con: MultiplexedConnection, t: &Target) -> Result<Sample, String> {
+/// `pipeline` (SETs) or `pipeline-get` (GETs, each reply checked).
+async fn pipeline(
+    mut con: MultiplexedConnection,
+    workload: Workload,
+    t: &Target,
+) -> Result<Sample, String> {
     let len = t.sizes.pipeline_len;
     async fn batch(
         con: &mut MultiplexedConnection,
         b: usize,
-        len: usize,
+        workload: Workload,
         t: &Target,
     ) -> Result<(), String> {
+        let len = t.sizes.pipeline_len;
         let mut pipe = redis::pipe();
+        if workload == Workload::PipelineGet {
+            for i in 0..len {
+                pipe.get(t.key(b * len + i));
+            }
+            let replies: Vec<Option<Bytes>> = pipe.query_async(con).await.map_err(fail)?;
+            check_replies(replies.len(), len)?;
+            return replies
+                .iter()
+                .try_for_each(|r| check_len(workload, r.as_ref().map(Bytes::len), t.value.len()));
+        }
         for i in 0..len {
             pipe.set(t.key(b * len + i), t.value.as_ref());
         }
         let replies: Vec<redis::Value> = pipe.query_async(con).await.map_err(fail)?;
         check_replies(replies.len(), len)
     }
-    batch(&mut con, 0, len, t).await?;
+    batch(&mut con, 0, workload, t).await?;
     let mut latency = Histogram::default();
     let clock = Stopwatch::start();
     let mut last = Instant::now();
     for b in 0..t.sizes.pipeline_batches {
-        batch(&mut con, b, len, t).await?;
+        batch(&mut con, b, workload, t).await?;
         let now = Instant::now();
         latency.record(now - last);
         last = now;

@@ -79,7 +79,9 @@ pub async fn run(workload: Workload, t: &Target) -> Result<Sample, String> {
             };
             gets(source, t.sizes.pool_tasks, workload, t).await
         }
-        Workload::Pipeline => pipeline(connect_tcp(t).await?, t).await,
+        Workload::Pipeline | Workload::PipelineGet => {
+            pipeline(connect_tcp(t).await?, workload, t).await
+        }
         Workload::Large => large(connect_tcp(t).await?, workload, t).await,
         Workload::ClusterOps | Workload::ClusterPipeline => super::cluster_elsewhere(workload),
     }
@@ -190,21 +192,30 @@ async fn gets(
     })
 }
 
-async fn pipeline(client: Client, t: &Target) -> Result<Sample, String> {
+/// `pipeline` (SETs) or `pipeline-get` (GETs, each reply checked).
+async fn pipeline(client: Client, workload: Workload, t: &Target) -> Result<Sample, String> {
     let len = t.sizes.pipeline_len;
+    let gets = workload == Workload::PipelineGet;
+    let want = t.value.len();
     let batch = |b: usize| {
         let client = &client;
         async move {
             let mut pipe = Pipeline::new();
             for i in 0..len {
-                pipe.stack_call(("SET", t.key(b * len + i), &t.value));
+                match gets {
+                    true => pipe.stack_call(("GET", t.key(b * len + i))),
+                    false => pipe.stack_call(("SET", t.key(b * len + i), &t.value)),
+                };
             }
             let replies = client.call_pipeline(&pipe).await.map_err(fail)?;
             super::check_replies(replies.len(), len)?;
             replies
                 .into_iter()
-                .try_for_each(|r| r.map(drop))
-                .map_err(fail)
+                .try_for_each(|r| match (r.map_err(fail)?, gets) {
+                    (tornadis::Value::Bulk(v), true) => check_len(workload, Some(v.len()), want),
+                    (_, true) => check_len(workload, None, want),
+                    (_, false) => Ok(()),
+                })
         }
     };
     batch(0).await?;
