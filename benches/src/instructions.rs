@@ -45,7 +45,7 @@ pub fn valgrind_available() -> bool {
 }
 
 /// The workloads whose instructions are counted: the sequential, the
-/// 64-task concurrent, the pipeline and the pool workloads (`large` costs
+/// 64-task concurrent, both pipeline and the pool workloads (`large` costs
 /// the kernel copying a mebibyte, which callgrind does not see;
 /// `concurrent-512` would make the harness run longer for little).
 pub fn counted(workload: Workload) -> bool {
@@ -55,6 +55,7 @@ pub fn counted(workload: Workload) -> bool {
             | Workload::SeqUnix
             | Workload::Concurrent(64)
             | Workload::Pipeline
+            | Workload::PipelineGet
             | Workload::Pool
     )
 }

@@ -255,6 +255,22 @@ impl Cmd {
         ArgIter { rest: &self.body }
     }
 
+    /// The first argument (the name) as it was encoded, `$3\r\nGET\r\n`;
+    /// empty for an empty command.
+    pub(crate) fn encoded_name(&self) -> &[u8] {
+        let mut args = self.arg_slices();
+        if args.next().is_none() {
+            return &[];
+        }
+        let end = self.body.len().saturating_sub(args.rest.len());
+        self.body.get(..end).unwrap_or_default()
+    }
+
+    /// Whether the encoded arguments start with `prefix` (see [`encoded_name`](Cmd::encoded_name)).
+    pub(crate) fn starts_with_encoded(&self, prefix: &[u8]) -> bool {
+        self.body.starts_with(prefix)
+    }
+
     /// The command name (first argument) in upper case, e.g. `"GET"`; empty for an empty command.
     pub fn name(&self) -> String {
         self.arg_slices()

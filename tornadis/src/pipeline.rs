@@ -61,7 +61,7 @@ pub(crate) struct Batch {
     /// How long the server may hold the blocking commands, together (`None`: maybe forever).
     blocking_wait: Option<std::time::Duration>,
     /// The last command looked up in the spec table (batches repeat commands).
-    last_info: Option<&'static crate::command_info::CommandInfo>,
+    last_info: routing::LastCommand,
     /// Some command writes: a client-side cache must drop the keys it names.
     writes: bool,
     /// What the typed commands need of the server, by position.

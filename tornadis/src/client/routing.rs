@@ -133,25 +133,32 @@ pub(crate) fn info_of(cmd: &Cmd) -> Option<&'static CommandInfo> {
     })
 }
 
-/// [`info_of`] with a one-entry cache of the last plain (no-subcommand)
-/// command found, for batches that repeat one command many times.
-pub(crate) fn info_of_cached(
-    cmd: &Cmd,
-    last: &mut Option<&'static CommandInfo>,
-) -> Option<&'static CommandInfo> {
+/// The last plain (no-subcommand) command a batch looked up, and its name
+/// as it was encoded (`$3\r\nSET\r\n`), for batches that repeat one
+/// command many times: a command that starts with the same bytes is the
+/// same command, found without reading its name back.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastCommand {
+    info: Option<&'static CommandInfo>,
+    encoded: Vec<u8>,
+}
+
+/// [`info_of`] with a one-entry cache ([`LastCommand`]).
+pub(crate) fn info_of_cached(cmd: &Cmd, last: &mut LastCommand) -> Option<&'static CommandInfo> {
     if let Some(info) = cmd.info() {
         return Some(info);
     }
-    if let (Some(prev), Some(first)) = (*last, cmd.arg_slices().next()) {
-        if first.eq_ignore_ascii_case(prev.name.as_bytes()) {
+    if let Some(prev) = last.info {
+        if cmd.starts_with_encoded(&last.encoded) {
             return Some(prev);
         }
     }
     let found = info_of(cmd);
-    if let Some(info) = found {
-        if !info.name.contains(' ') {
-            *last = Some(info);
-        }
+    let name = cmd.encoded_name();
+    if let Some(info) = found.filter(|i| !i.name.contains(' ') && !name.is_empty()) {
+        last.info = Some(info);
+        last.encoded.clear();
+        last.encoded.extend_from_slice(name);
     }
     found
 }
@@ -188,6 +195,29 @@ mod tests {
             c.arg(*a);
         }
         c
+    }
+
+    #[test]
+    fn the_batch_cache_finds_what_a_lookup_finds() {
+        let mut last = LastCommand::default();
+        let commands: [&[&str]; 9] = [
+            &["SET", "k", "v"],
+            &["SET", "k2", "v"],
+            &["set", "k", "v"],
+            &["SETEX", "k", "1", "v"],
+            &["SET", "k", "v"],
+            &["CLIENT", "KILL", "ID", "1"],
+            &["CLIENT", "SETNAME", "x"],
+            &["NOSUCHCOMMAND", "x"],
+            &["SET", "k", "v"],
+        ];
+        for args in commands {
+            let c = raw(args);
+            let cached = info_of_cached(&c, &mut last).map(|i| i.name);
+            assert_eq!(cached, info_of(&c).map(|i| i.name), "{args:?}");
+        }
+        assert_eq!(raw(&["GET", "k"]).encoded_name(), b"$3\r\nGET\r\n");
+        assert_eq!(Cmd::new().encoded_name(), b"");
     }
 
     fn side(args: &[&str]) -> Option<Option<Duration>> {
