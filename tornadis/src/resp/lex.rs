@@ -92,6 +92,17 @@ pub(super) fn int_line(buf: &[u8], at: usize) -> Result<Option<(i64, usize)>, Er
 /// Reads a length header (`digits\r\n` or `-1\r\n`) starting at `at`.
 /// `what` names the header in error messages ("bulk length", "element count").
 pub(super) fn len_line(buf: &[u8], at: usize, what: &str) -> Result<Option<(Len, usize)>, Error> {
+    // Most lengths have one or two digits: read them in one step.
+    match buf.get(at..at + 4) {
+        Some(&[d, b'\r', b'\n', _]) if d.is_ascii_digit() => {
+            return Ok(Some((Len::N(u64::from(d - b'0')), at + 3)))
+        }
+        Some(&[t, d, b'\r', b'\n']) if t.is_ascii_digit() && d.is_ascii_digit() => {
+            let n = u64::from(t - b'0') * 10 + u64::from(d - b'0');
+            return Ok(Some((Len::N(n), at + 4)));
+        }
+        _ => {}
+    }
     let mut i = at;
     match buf.get(i) {
         None => return Ok(None),
@@ -241,6 +252,29 @@ mod tests {
         assert_eq!(int_line(b"12", 0).unwrap(), None);
         assert_eq!(int_line(b"12\r", 0).unwrap(), None);
         assert_eq!(int_line(b"-", 0).unwrap(), None);
+    }
+
+    #[test]
+    fn short_lengths_read_in_one_step_agree_with_the_general_reader() {
+        for n in 0..1000u64 {
+            for text in [format!("{n}"), format!("0{n}")] {
+                let at = 2;
+                let line = format!("xx{text}\r\n");
+                let end = line.len();
+                for tail in ["", "$", "\r\n*1"] {
+                    let buf = format!("{line}{tail}");
+                    let got = len_line(buf.as_bytes(), at, "n").unwrap();
+                    assert_eq!(got, Some((Len::N(n), end)), "{buf:?}");
+                }
+                // Cut short anywhere: not complete yet.
+                for cut in at..end {
+                    assert_eq!(len_line(&line.as_bytes()[..cut], at, "n").unwrap(), None);
+                }
+                // A CR not followed by LF, or a stray byte, is malformed.
+                assert!(len_line(format!("xx{text}\rx").as_bytes(), at, "n").is_err());
+                assert!(len_line(format!("xx{text}x\r\n").as_bytes(), at, "n").is_err());
+            }
+        }
     }
 
     #[test]
