@@ -196,9 +196,18 @@ impl Cmd {
     }
 
     /// What a server must have to run this command, for a typed command
-    /// (`None` too when every server has it all).
+    /// (`None` too when every server has it all). Inlined: for most
+    /// commands it is `None` after two comparisons.
+    #[inline]
     pub(crate) fn gate(&self) -> Option<Gate> {
         let info = self.info.filter(|_| self.typed)?;
+        if info.availability.everywhere() && self.needs.0.is_none() {
+            return None;
+        }
+        self.gate_of(info)
+    }
+
+    fn gate_of(&self, info: &'static CommandInfo) -> Option<Gate> {
         if info.availability.everywhere() && self.needs.as_slice().is_empty() {
             return None;
         }

@@ -180,6 +180,7 @@ impl Availability {
 
     /// True when every server has it: Redis since 1.0 and every Valkey
     /// (most commands), so that no server needs checking.
+    #[inline]
     pub(crate) fn everywhere(&self) -> bool {
         self.redis.is_some_and(|v| v <= Version::new(1, 0, 0))
             && self.valkey.is_some_and(|v| v <= VALKEY_FIRST)
