@@ -37,7 +37,6 @@ pub struct Cmd {
     error: Option<Error>,
     info: Option<&'static CommandInfo>,
     /// Options or reply shapes of a typed method that not every server has.
-    /// Boxed: most commands have none, and a small command is cheaper to move.
     needs: Needs,
     /// Built by a typed method ([`Cmd::for_command`]): checked against the
     /// server before sending. Raw commands never are, even once their
@@ -45,9 +44,8 @@ pub struct Cmd {
     typed: bool,
 }
 
-/// The requirements a command records, without room in the command when it
-/// has none (most commands).
-/// Boxed for a one-word `None` (a `Vec` alone takes three).
+/// The requirements a command records: boxed, so that a command with none
+/// (most commands) spends one word on them rather than a `Vec`'s three.
 #[derive(Clone, Default, PartialEq, Eq)]
 #[allow(clippy::box_collection)]
 struct Needs(Option<Box<Vec<&'static Requirement>>>);
@@ -201,20 +199,18 @@ impl Cmd {
     #[inline]
     pub(crate) fn gate(&self) -> Option<Gate> {
         let info = self.info.filter(|_| self.typed)?;
-        if info.availability.everywhere() && self.needs.0.is_none() {
-            return None;
-        }
-        self.gate_of(info)
-    }
-
-    fn gate_of(&self, info: &'static CommandInfo) -> Option<Gate> {
         if info.availability.everywhere() && self.needs.as_slice().is_empty() {
             return None;
         }
-        Some(Gate {
+        Some(self.gate_of(info))
+    }
+
+    /// The gate itself, out of line: most commands never build one.
+    fn gate_of(&self, info: &'static CommandInfo) -> Gate {
+        Gate {
             info,
             needs: self.needs.as_slice().to_vec(),
-        })
+        }
     }
 
     /// Empties the command, keeping its buffer for reuse.

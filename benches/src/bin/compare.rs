@@ -178,8 +178,9 @@ fn timed(
 ) -> Result<String, String> {
     let mut runs = Vec::new();
     let mut failures = String::new();
-    // The C reference beside `pipeline`: a missing binary stops the run
-    // before anything is measured, rather than leaving the row out.
+    // The C references beside the pipelines and `pool`: a missing binary
+    // stops the run before anything is measured, rather than leaving the
+    // rows out.
     let referenced = [Workload::Pipeline, Workload::PipelineGet, Workload::Pool];
     let reference = match opts.reference && opts.workloads.iter().any(|w| referenced.contains(w)) {
         true => Some(reference::binary()?),

@@ -102,9 +102,6 @@ impl FromValue for Value {
 /// Skips attributes and turns an error reply into a server error.
 #[inline(always)]
 pub(crate) fn reply(mut value: Value) -> Result<Value, Error> {
-    if !matches!(value, Value::Attribute { .. } | Value::Error(_)) {
-        return Ok(value);
-    }
     loop {
         match value {
             Value::Attribute { value: inner, .. } => value = *inner,
