@@ -205,7 +205,7 @@ impl Cmd {
         Some(self.gate_of(info))
     }
 
-    /// The gate itself, out of line: most commands never build one.
+    /// The gate itself, built only for a command with something to check.
     fn gate_of(&self, info: &'static CommandInfo) -> Gate {
         Gate {
             info,
